@@ -1,0 +1,224 @@
+package zq.formats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A model folder: {@code config.json} plus its safetensors weights, either one or more files or HF
+ * shards listed by {@code model.safetensors.index.json}. Tensors are found by name across shards and
+ * read lazily from the memory-mapped files.
+ */
+public final class Checkpoint implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final ModelConfig config;
+    private final ModelLayout layout;
+    private final List<SafetensorsFile> files;
+    private final Map<String, SafetensorsFile> owner; // tensor name -> file, in file order
+
+    private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> owner) {
+        this.dir = dir;
+        this.config = config;
+        this.layout = ModelLayout.of(config);
+        this.files = files;
+        this.owner = owner;
+    }
+
+    /** Opens a model folder and checks that its tensors are exactly what the config implies. */
+    public static Checkpoint open(Path dir) {
+        Checkpoint c = openUnverified(dir);
+        try {
+            c.verify();
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Opens a model folder, validating files and index but not the tensor set against the config. */
+    public static Checkpoint openUnverified(Path dir) {
+        if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a model folder");
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        Path index = dir.resolve(ShardedWriter.INDEX_FILE);
+        List<Path> shardPaths = Files.isRegularFile(index) ? shardsFromIndex(dir, index) : listSafetensors(dir);
+        List<SafetensorsFile> files = new ArrayList<>();
+        Map<String, SafetensorsFile> owner = new LinkedHashMap<>();
+        try {
+            for (Path p : shardPaths) {
+                SafetensorsFile f = SafetensorsFile.open(p);
+                files.add(f);
+                for (TensorInfo t : f.tensors()) {
+                    SafetensorsFile prev = owner.putIfAbsent(t.name(), f);
+                    if (prev != null) {
+                        throw new CheckpointException(dir + ": tensor '" + t.name() + "' appears in both "
+                                + prev.path().getFileName() + " and " + p.getFileName());
+                    }
+                }
+            }
+            if (Files.isRegularFile(index)) checkIndexAgainstShards(index, owner);
+        } catch (RuntimeException e) {
+            files.forEach(SafetensorsFile::close);
+            throw e;
+        }
+        return new Checkpoint(dir, config, List.copyOf(files), owner);
+    }
+
+    private static List<Path> listSafetensors(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> l = s.filter(SafetensorsFile::isSafetensors).sorted().toList();
+            if (l.isEmpty()) throw new CheckpointException(dir + ": no .safetensors files and no " + ShardedWriter.INDEX_FILE);
+            return l;
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": cannot list: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, String> weightMap(Path index) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(index.toFile());
+        } catch (IOException e) {
+            throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode wm = root == null ? null : root.get("weight_map");
+        if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": missing weight_map object");
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = wm.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) throw new CheckpointException(index + ": weight_map entry '" + e.getKey() + "' is not a file name");
+            m.put(e.getKey(), e.getValue().asText());
+        }
+        return m;
+    }
+
+    private static List<Path> shardsFromIndex(Path dir, Path index) {
+        Path root = dir.toAbsolutePath().normalize();
+        List<Path> shards = new ArrayList<>();
+        for (Map.Entry<String, String> e : weightMap(index).entrySet()) {
+            String name = e.getValue();
+            Path p = root.resolve(name).normalize();
+            if (name.isEmpty() || Path.of(name).isAbsolute() || !p.getParent().equals(root) || name.contains("..")) {
+                throw new CheckpointException(index + ": shard name '" + name + "' for tensor '" + e.getKey()
+                        + "' escapes the model folder");
+            }
+            if (!shards.contains(p)) {
+                if (!Files.isRegularFile(p)) {
+                    throw new CheckpointException(index + ": shard '" + name + "' (for tensor '" + e.getKey() + "') is missing");
+                }
+                shards.add(p);
+            }
+        }
+        if (shards.isEmpty()) throw new CheckpointException(index + ": weight_map is empty");
+        return shards;
+    }
+
+    private static void checkIndexAgainstShards(Path index, Map<String, SafetensorsFile> owner) {
+        for (Map.Entry<String, String> e : weightMap(index).entrySet()) {
+            SafetensorsFile f = owner.get(e.getKey());
+            if (f == null) {
+                throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is listed in shard '" + e.getValue()
+                        + "' but that shard does not contain it");
+            }
+            if (!f.path().getFileName().toString().equals(e.getValue())) {
+                throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is listed in '" + e.getValue()
+                        + "' but found in '" + f.path().getFileName() + "'");
+            }
+        }
+    }
+
+    /**
+     * Checks that every tensor the config implies is present with the right shape; extra tensors
+     * that loaders ignore (rotary caches) are allowed, anything else unexpected is reported.
+     */
+    public void verify() {
+        List<String> problems = new ArrayList<>();
+        Map<String, long[]> expected = layout.expectedTensors();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            SafetensorsFile f = owner.get(e.getKey());
+            if (f == null) {
+                problems.add("tensor '" + e.getKey() + "' is missing (expected shape " + Arrays.toString(e.getValue()) + ")");
+                continue;
+            }
+            TensorInfo t = f.info(e.getKey());
+            if (!t.hasShape(e.getValue())) {
+                problems.add("tensor '" + e.getKey() + "' has shape " + t.shapeString() + ", config implies "
+                        + Arrays.toString(e.getValue()));
+            }
+        }
+        for (String name : owner.keySet()) {
+            if (!expected.containsKey(name) && !ignorable(name)) problems.add("unexpected tensor '" + name + "'");
+        }
+        if (!problems.isEmpty()) {
+            String head = dir + ": " + problems.get(0);
+            throw new CheckpointException(problems.size() == 1 ? head : head + " (and " + (problems.size() - 1) + " more problems)");
+        }
+    }
+
+    private static boolean ignorable(String name) {
+        return name.endsWith("rotary_emb.inv_freq") || name.endsWith("cos_cached") || name.endsWith("sin_cached");
+    }
+
+    public Path dir() { return dir; }
+    public ModelConfig config() { return config; }
+    public ModelLayout layout() { return layout; }
+    public List<SafetensorsFile> files() { return files; }
+
+    public Collection<String> tensorNames() { return owner.keySet(); }
+
+    public boolean has(String name) { return owner.containsKey(name); }
+
+    public TensorInfo info(String name) {
+        SafetensorsFile f = owner.get(name);
+        if (f == null) throw new CheckpointException(dir + ": tensor '" + name + "' is missing");
+        return f.info(name);
+    }
+
+    /** The file holding {@code name}. */
+    public SafetensorsFile fileOf(String name) {
+        SafetensorsFile f = owner.get(name);
+        if (f == null) throw new CheckpointException(dir + ": tensor '" + name + "' is missing");
+        return f;
+    }
+
+    /** A whole tensor as fp32, checked for NaN and infinity. */
+    public float[] floats(String name) {
+        SafetensorsFile f = fileOf(name);
+        TensorInfo t = f.info(name);
+        float[] v = f.readFloats(t);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new CheckpointException(f.path() + ": tensor '" + name + "' has a non-finite value (" + v[i]
+                        + ") at flat index " + i);
+            }
+        }
+        return v;
+    }
+
+    /** Rows {@code [row, row+count)} of a 2-D floating-point tensor as fp32. */
+    public float[] rows(String name, long row, int count) {
+        SafetensorsFile f = fileOf(name);
+        TensorInfo t = f.info(name);
+        int cols = (int) t.shape()[1];
+        float[] out = new float[count * cols];
+        f.readFloats(t, row * cols, out, 0, count * cols);
+        return out;
+    }
+
+    public int[] ints(String name) { return fileOf(name).readInts(info(name)); }
+
+    @Override public void close() { files.forEach(SafetensorsFile::close); }
+}

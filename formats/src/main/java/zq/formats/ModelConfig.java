@@ -1,0 +1,146 @@
+package zq.formats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A Hugging Face {@code config.json} of a llama, qwen2, mistral or zhinao decoder. The parsed fields
+ * describe the model; {@link #json()} keeps every key (known or not) in its original order, so a
+ * rewritten config changes only what a conversion sets.
+ */
+public final class ModelConfig {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path source;
+    private final ObjectNode json;
+    private final Architecture architecture;
+    private final int hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, vocabSize;
+    private final int maxPositionEmbeddings;
+    private final double ropeTheta, rmsNormEps;
+    private final RopeScaling ropeScaling;
+    private final boolean tieWordEmbeddings, attentionBias, mlpBias;
+    private final String torchDtype;
+    private final QuantizationConfig quantization;
+
+    private ModelConfig(Path source, ObjectNode json) {
+        this.source = source;
+        this.json = json;
+        this.architecture = detect(source, json);
+        this.hiddenSize = required(source, json, "hidden_size");
+        this.intermediateSize = required(source, json, "intermediate_size");
+        this.numLayers = required(source, json, "num_hidden_layers");
+        this.numHeads = required(source, json, "num_attention_heads");
+        this.vocabSize = required(source, json, "vocab_size");
+        JsonNode kv = json.get("num_key_value_heads");
+        this.numKvHeads = kv == null || kv.isNull() ? numHeads : positive(source, "num_key_value_heads", kv);
+        JsonNode hd = json.get("head_dim");
+        this.headDim = hd == null || hd.isNull() ? hiddenSize / numHeads : positive(source, "head_dim", hd);
+        if (hd == null && hiddenSize % numHeads != 0) {
+            throw new CheckpointException(source + ": hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numHeads);
+        }
+        if (numHeads % numKvHeads != 0) {
+            throw new CheckpointException(source + ": num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
+        }
+        this.maxPositionEmbeddings = json.path("max_position_embeddings").asInt(4096);
+        this.ropeTheta = json.path("rope_theta").asDouble(10000.0);
+        this.rmsNormEps = json.path("rms_norm_eps").asDouble(1e-6);
+        this.ropeScaling = RopeScaling.parse(json.get("rope_scaling"), source);
+        this.tieWordEmbeddings = json.path("tie_word_embeddings").asBoolean(false);
+        this.attentionBias = json.path("attention_bias").asBoolean(false) || json.path("bias").asBoolean(false);
+        this.mlpBias = json.path("mlp_bias").asBoolean(false);
+        this.torchDtype = json.path("torch_dtype").asText(json.path("dtype").asText("float32"));
+        this.quantization = QuantizationConfig.parse(json.get("quantization_config"), source);
+        String act = json.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) throw new CheckpointException(source + ": hidden_act '" + act + "' is not supported (silu only)");
+    }
+
+    public static ModelConfig read(Path configJson) {
+        if (!Files.isRegularFile(configJson)) throw new CheckpointException(configJson + ": config.json not found");
+        JsonNode n;
+        try {
+            n = JSON.readTree(configJson.toFile());
+        } catch (IOException e) {
+            throw new CheckpointException(configJson + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (n == null || !n.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
+        return new ModelConfig(configJson, (ObjectNode) n);
+    }
+
+    /** Parses an in-memory config (its copy); {@code source} names it in errors. */
+    public static ModelConfig of(ObjectNode json, Path source) { return new ModelConfig(source, json.deepCopy()); }
+
+    private static Architecture detect(Path source, ObjectNode json) {
+        Architecture a = Architecture.fromModelType(json.path("model_type").asText(null));
+        if (a == null) {
+            for (JsonNode c : json.path("architectures")) {
+                a = Architecture.fromHfClass(c.asText());
+                if (a != null) break;
+            }
+        }
+        if (a == null) {
+            throw new CheckpointException(source + ": architecture not supported (model_type '" + json.path("model_type").asText("")
+                    + "', architectures " + json.path("architectures") + "); zq supports llama, qwen2, mistral, zhinao");
+        }
+        return a;
+    }
+
+    private static int required(Path source, ObjectNode json, String key) {
+        JsonNode v = json.get(key);
+        if (v == null || v.isNull()) throw new CheckpointException(source + ": config is missing required field '" + key + "'");
+        return positive(source, key, v);
+    }
+
+    private static int positive(Path source, String key, JsonNode v) {
+        if (!v.isIntegralNumber() || v.asLong() <= 0 || v.asLong() > Integer.MAX_VALUE) {
+            throw new CheckpointException(source + ": config field '" + key + "' must be a positive integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    public Path source() { return source; }
+    public Architecture architecture() { return architecture; }
+    public int hiddenSize() { return hiddenSize; }
+    public int intermediateSize() { return intermediateSize; }
+    public int numLayers() { return numLayers; }
+    public int numHeads() { return numHeads; }
+    public int numKvHeads() { return numKvHeads; }
+    public int headDim() { return headDim; }
+    public int vocabSize() { return vocabSize; }
+    public int maxPositionEmbeddings() { return maxPositionEmbeddings; }
+    public double ropeTheta() { return ropeTheta; }
+    public double rmsNormEps() { return rmsNormEps; }
+    /** Null when the config has none (plain RoPE). */
+    public RopeScaling ropeScaling() { return ropeScaling; }
+    public boolean tieWordEmbeddings() { return tieWordEmbeddings; }
+    /** Llama's attention_bias (q, k, v and o) or Zhinao's bias flag (o_proj). */
+    public boolean attentionBias() { return attentionBias; }
+    public boolean mlpBias() { return mlpBias; }
+    public String torchDtype() { return torchDtype; }
+    /** Null for a dense checkpoint. */
+    public QuantizationConfig quantization() { return quantization; }
+    public boolean isQuantized() { return quantization != null; }
+
+    /** Query heads per KV head. */
+    public int groupSize() { return numHeads / numKvHeads; }
+
+    /** A deep copy of the whole JSON, every key in its original order, for rewriting. */
+    public ObjectNode json() { return json.deepCopy(); }
+
+    public static String toJson(ObjectNode node) {
+        try {
+            return JSON.writeValueAsString(node) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void write(ObjectNode node, Path file) throws IOException {
+        Files.writeString(file, toJson(node));
+    }
+}

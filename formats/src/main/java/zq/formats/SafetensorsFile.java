@@ -1,0 +1,281 @@
+package zq.formats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A safetensors file opened for reading, validated as strictly as the reference implementation.
+ * Tensors are memory-mapped on demand, one range at a time, so files and tensors larger than 2 GiB
+ * are read in pieces and nothing is loaded whole.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    /** The reference implementation's MAX_HEADER_SIZE. */
+    public static final long MAX_HEADER_SIZE = 100_000_000L;
+    /** Largest piece mapped at once; a MappedByteBuffer cannot exceed Integer.MAX_VALUE. */
+    static final long MAX_MAP = 1L << 30;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, TensorInfo> tensors; // header order
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart,
+                            Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.tensors = tensors;
+        this.metadata = metadata;
+    }
+
+    /** Opens and validates {@code file}; throws {@link CheckpointException} naming the file on any defect. */
+    public static SafetensorsFile open(Path file) {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot open: " + e.getMessage(), e);
+        }
+        try {
+            return parse(file, ch);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private static SafetensorsFile parse(Path file, FileChannel ch) {
+        try {
+            long size = ch.size();
+            if (size < 8) throw bad(file, "truncated file: " + size + " bytes, shorter than the 8-byte header length");
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long n = lenBuf.getLong(0);
+            if (n < 0 || n > MAX_HEADER_SIZE) {
+                throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_SIZE + " bytes");
+            }
+            if (8 + n > size) {
+                throw bad(file, "header length " + n + " goes beyond the end of the file (" + size + " bytes): truncated file?");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) n);
+            readFully(ch, hb, 8);
+            byte[] header = hb.array();
+            if (n == 0 || header[0] != '{') throw bad(file, "header is not a JSON object (must start with '{')");
+            JsonNode root;
+            try {
+                root = JSON.readTree(new String(header, StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw bad(file, "header is not valid JSON: " + firstLine(e.getMessage()));
+            }
+            if (root == null || !root.isObject()) throw bad(file, "header is not a JSON object");
+            Map<String, String> metadata = new LinkedHashMap<>();
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("__metadata__")) {
+                    readMetadata(file, e.getValue(), metadata);
+                } else {
+                    tensors.put(e.getKey(), readEntry(file, e.getKey(), e.getValue()));
+                }
+            }
+            checkOffsets(file, tensors.values(), size - 8 - n);
+            return new SafetensorsFile(file, ch, 8 + n, Collections.unmodifiableMap(tensors),
+                    Collections.unmodifiableMap(metadata));
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
+        if (!node.isObject()) throw bad(file, "__metadata__ must be an object of strings");
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> m = it.next();
+            if (!m.getValue().isTextual()) throw bad(file, "__metadata__ value for '" + m.getKey() + "' is not a string");
+            out.put(m.getKey(), m.getValue().asText());
+        }
+    }
+
+    private static TensorInfo readEntry(Path file, String name, JsonNode node) {
+        if (!node.isObject()) throw bad(file, "tensor '" + name + "': entry is not an object");
+        JsonNode dt = node.get("dtype");
+        if (dt == null || !dt.isTextual()) throw bad(file, "tensor '" + name + "': missing dtype");
+        DType dtype = DType.fromSafetensorsName(dt.asText());
+        if (dtype == null) throw bad(file, "tensor '" + name + "': unknown dtype '" + dt.asText() + "'");
+        JsonNode sh = node.get("shape");
+        if (sh == null || !sh.isArray()) throw bad(file, "tensor '" + name + "': missing shape");
+        long[] shape = new long[sh.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = sh.get(i);
+            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+                throw bad(file, "tensor '" + name + "': shape " + sh + " is not a list of non-negative integers");
+            }
+            shape[i] = d.asLong();
+        }
+        JsonNode off = node.get("data_offsets");
+        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()) {
+            throw bad(file, "tensor '" + name + "': data_offsets must be [begin, end]");
+        }
+        long begin = off.get(0).asLong(), end = off.get(1).asLong();
+        if (begin < 0 || end < begin) throw bad(file, "tensor '" + name + "': invalid data_offsets [" + begin + ", " + end + "]");
+        TensorInfo t = new TensorInfo(name, dtype, shape, begin, end, file);
+        long expected;
+        try {
+            expected = Math.multiplyExact(t.numel(), (long) dtype.bytes());
+        } catch (ArithmeticException e) {
+            throw bad(file, "tensor '" + name + "': shape " + t.shapeString() + " is too large");
+        }
+        if (end - begin != expected) {
+            throw bad(file, "tensor '" + name + "': data_offsets span " + (end - begin) + " bytes but shape "
+                    + t.shapeString() + " of " + dtype + " needs " + expected);
+        }
+        return t;
+    }
+
+    private static void checkOffsets(Path file, java.util.Collection<TensorInfo> all, long dataSize) {
+        List<TensorInfo> sorted = new ArrayList<>(all);
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        long expect = 0;
+        TensorInfo prev = null;
+        for (TensorInfo t : sorted) {
+            if (t.begin() < expect) {
+                throw bad(file, "tensor '" + t.name() + "' overlaps tensor '" + prev.name() + "' (offset " + t.begin()
+                        + " < " + expect + ")");
+            }
+            if (t.begin() > expect) {
+                throw bad(file, "gap in data before tensor '" + t.name() + "' (offset " + t.begin() + ", expected " + expect + ")");
+            }
+            expect = t.end();
+            prev = t;
+        }
+        if (expect != dataSize) {
+            throw bad(file, expect > dataSize
+                    ? "truncated file: tensors need " + expect + " data bytes but only " + dataSize + " are present"
+                    : "file has " + (dataSize - expect) + " trailing bytes after the last tensor");
+        }
+    }
+
+    public Path path() { return path; }
+
+    /** The string→string {@code __metadata__} map (empty if absent). */
+    public Map<String, String> metadata() { return metadata; }
+
+    /** Tensors in header order. */
+    public java.util.Collection<TensorInfo> tensors() { return tensors.values(); }
+
+    /** The tensor called {@code name}, or null. */
+    public TensorInfo info(String name) { return tensors.get(name); }
+
+    public TensorInfo require(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) throw new CheckpointException(path + ": tensor '" + name + "' is missing");
+        return t;
+    }
+
+    /** Maps {@code length} bytes of tensor {@code t} starting {@code offset} bytes into it (length ≤ 1 GiB). */
+    public ByteBuffer map(TensorInfo t, long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > t.byteSize() || length > MAX_MAP) {
+            throw new IllegalArgumentException("range [" + offset + ", " + (offset + length) + ") outside tensor " + t.name());
+        }
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + offset, length).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot map tensor '" + t.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Maps the whole tensor; for tensors under 1 GiB. */
+    public ByteBuffer map(TensorInfo t) { return map(t, 0, t.byteSize()); }
+
+    /**
+     * Reads {@code count} elements starting at element {@code first} of a floating-point tensor into
+     * {@code dst[dstOff..]}, converting to fp32.
+     */
+    public void readFloats(TensorInfo t, long first, float[] dst, int dstOff, int count) {
+        int es = t.dtype().bytes();
+        long done = 0;
+        while (done < count) {
+            int piece = (int) Math.min(count - done, MAX_MAP / es);
+            ByteBuffer b = map(t, (first + done) * es, (long) piece * es);
+            TensorDecoder.toFloats(t, b, dst, dstOff + (int) done, piece);
+            done += piece;
+        }
+    }
+
+    /** The whole tensor as fp32 (row-major). */
+    public float[] readFloats(TensorInfo t) {
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE - 8) throw new CheckpointException(path + ": tensor '" + t.name() + "' is too large for one array");
+        float[] out = new float[(int) n];
+        readFloats(t, 0, out, 0, (int) n);
+        return out;
+    }
+
+    /** The whole I32 tensor as ints. */
+    public int[] readInts(TensorInfo t) {
+        if (t.dtype() != DType.I32) {
+            throw new CheckpointException(path + ": tensor '" + t.name() + "' is " + t.dtype() + ", expected I32");
+        }
+        int[] out = new int[(int) t.numel()];
+        map(t).asIntBuffer().get(out);
+        return out;
+    }
+
+    /** Streams the tensor's raw bytes into {@code out} without decoding them. */
+    public void copyBytes(TensorInfo t, WritableByteChannel out) throws IOException {
+        long pos = dataStart + t.begin(), end = dataStart + t.end();
+        while (pos < end) {
+            long n = channel.transferTo(pos, end - pos, out);
+            if (n <= 0) throw new IOException(path + ": short read copying tensor '" + t.name() + "'");
+            pos += n;
+        }
+    }
+
+    @Override public void close() { closeQuietly(channel); }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos + b.position());
+            if (n < 0) throw new IOException("unexpected end of file");
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+
+    static CheckpointException bad(Path file, String what) { return new CheckpointException(file + ": " + what); }
+
+    private static void closeQuietly(FileChannel ch) {
+        try { ch.close(); } catch (IOException ignored) { /* nothing to recover */ }
+    }
+
+    /** Whether {@code file} looks like a safetensors file by name. */
+    public static boolean isSafetensors(Path file) {
+        return Files.isRegularFile(file) && file.getFileName().toString().endsWith(".safetensors");
+    }
+
+    static ObjectNode newObject() { return JSON.createObjectNode(); }
+}
