@@ -2,17 +2,49 @@ package zq.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import zq.formats.CheckpointException;
 
-/** Entry point of the {@code zq} command. Subcommands each live in their own class. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Entry point of the {@code zq} command. Each subcommand lives in its own class and simply throws
+ * on bad input; this class turns such errors into one line on stderr and exit code 2.
+ */
 @Command(name = "zq", mixinStandardHelpOptions = true, version = "zq 0.1.0",
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
         subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** Exit code for bad input (files, tensors, options). */
+    public static final int EXIT_BAD_INPUT = 2;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() { spec.commandLine().usage(System.out); }
 
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (isBadInput(ex)) {
+                commandLine.getErr().println("zq: " + ex.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            throw ex;
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println("zq: " + ex.getMessage());
+            ex.getCommandLine().usage(ex.getCommandLine().getErr());
+            return EXIT_BAD_INPUT;
+        });
+        return cl;
+    }
+
+    static boolean isBadInput(Throwable ex) {
+        return ex instanceof CheckpointException || ex instanceof IllegalArgumentException
+                || ex instanceof IOException || ex instanceof UncheckedIOException;
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }
