@@ -21,6 +21,7 @@ import zq.formats.TensorInfo;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -137,18 +138,20 @@ public final class InspectCommand implements Callable<Integer> {
         } else {
             line(out, "Parameters", num(stats.parameters()));
         }
-        line(out, "Bytes", num(stats.bytes()) + " (" + String.format(Locale.ROOT, "%.2f", stats.bytes() / 1e9) + " GB)");
-        line(out, "Shards", c.files().size() + ": " + String.join(", ",
-                c.files().stream().map(f -> f.path().getFileName().toString()).toList()));
+        line(out, "Bytes", num(stats.bytes()) + " (" + decimalSize(stats.bytes()) + ")");
+        List<String> shards = c.files().stream().map(f -> f.path().getFileName().toString()).toList();
+        line(out, "Shards", shards.size() + ": " + (shards.size() <= 3 ? String.join(", ", shards)
+                : shards.get(0) + " ... " + shards.get(shards.size() - 1)));
         QuantizationConfig q = cfg.quantization();
         line(out, "Quantization", q == null ? "none" : String.format(Locale.ROOT,
                 "GPTQ %d-bit, group_size %d, desc_act %s, sym %s, checkpoint_format %s",
                 q.bits(), q.groupSize(), q.descAct(), q.sym(), q.checkpointFormat()));
         if (tensors) {
             out.println();
+            int width = c.tensorNames().stream().mapToInt(String::length).max().orElse(0);
             for (String name : c.tensorNames()) {
                 TensorInfo t = c.info(name);
-                out.printf(Locale.ROOT, "%-60s %-5s %-16s %s%n", name, t.dtype().safetensorsName(),
+                out.printf(Locale.ROOT, "%-" + width + "s  %-5s %-16s %s%n", name, t.dtype().safetensorsName(),
                         Arrays.toString(t.shape()), c.fileOf(name).path().getFileName());
             }
         }
@@ -174,6 +177,18 @@ public final class InspectCommand implements Callable<Integer> {
 
     private static void line(PrintWriter out, String label, String value) {
         out.printf(Locale.ROOT, "%-14s %s%n", label, value);
+    }
+
+    /** Bytes in decimal units, as Hugging Face lists file sizes: 15.55 GB, 166 kB. */
+    private static String decimalSize(long bytes) {
+        String[] units = {"bytes", "kB", "MB", "GB", "TB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return u == 0 ? bytes + " bytes" : String.format(Locale.ROOT, v >= 100 ? "%.0f %s" : "%.2f %s", v, units[u]);
     }
 
     private static String num(long v) { return String.format(Locale.ROOT, "%,d", v); }

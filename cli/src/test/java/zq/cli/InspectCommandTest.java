@@ -88,13 +88,14 @@ class InspectCommandTest {
         assertTrue(out.contains("Dtypes         BF16  21 tensors, " + n(params) + " elements, " + n(2 * params) + " bytes\n"), out);
         assertTrue(out.contains("RoPE           theta 10000, no scaling\n"), out);
         assertTrue(out.contains("Shards         1: model.safetensors\n"), out);
+        assertTrue(out.contains("Bytes          47,680 (47.68 kB)\n"), out);
         assertTrue(out.contains("Quantization   none\n"), out);
     }
 
     @Test void shardedF16Qwen2WithTiedEmbeddings() throws Exception {
         ObjectNode cfg = SyntheticModel.config(Architecture.QWEN2, 32, 64, 2, 4, 2, 50);
         cfg.put("tie_word_embeddings", true);
-        Path dir = SyntheticModel.write(tmp.resolve("qwen"), cfg, DType.F16, 2, 20_000);
+        Path dir = SyntheticModel.write(tmp.resolve("qwen"), cfg, DType.F16, 2, 10_000);
         // head_dim 8; q 32x32 + bias 32, k and v 16x32 + bias 16 each, o 32x32, mlp 3x64x32, norms 2x32
         long perLayer = (32 * 32 + 32) + 2 * (16 * 32 + 16) + 32 * 32 + 3 * 64 * 32 + 2 * 32;
         long params = 2 * perLayer + 50 * 32 + 32; // tied: one 50x32 embedding, no lm_head
@@ -131,6 +132,9 @@ class InspectCommandTest {
         Run text = zq("inspect", "--tensors", dir.toString());
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("Embeddings     tied (lm_head = embed_tokens)\n"), text.out());
+        assertTrue(shardFiles.size() > 3, "40,640 bytes in shards of at most 10,000");
+        assertTrue(text.out().contains("Shards         " + shardFiles.size() + ": " + shardFiles.get(0) + " ... "
+                + shardFiles.get(shardFiles.size() - 1) + "\n"), text.out());
         assertTrue(text.out().contains("Heads          4 query, 2 KV (GQA, 2 query heads per KV head), head_dim 8\n"), text.out());
         assertTrue(text.out().lines().anyMatch(l -> l.startsWith("model.layers.1.self_attn.k_proj.bias") && l.contains(" F16 ")
                 && l.contains("[16]") && l.endsWith(".safetensors")), text.out());
