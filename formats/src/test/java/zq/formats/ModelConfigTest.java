@@ -199,6 +199,8 @@ class ModelConfigTest {
 
         j.putObject("quantization_config").put("bits", 8).put("group_size", 128);
         rejected(j, "quantization_config.bits is 8; zq reads 4-bit GPTQ only");
+        j.putObject("quantization_config").put("group_size", 128);
+        rejected(j, "quantization_config.bits is missing; zq reads 4-bit GPTQ only");
         j.putObject("quantization_config").put("quant_method", "awq").put("bits", 4);
         rejected(j, "quant_method 'awq' is not supported");
         j.putObject("quantization_config").put("bits", 4).put("group_size", 0);
