@@ -1,0 +1,107 @@
+package zq.gptq.hessian;
+
+import com.aparapi.Kernel;
+import com.aparapi.Range;
+import com.aparapi.device.Device;
+import com.aparapi.device.OpenCLDevice;
+import com.aparapi.internal.kernel.KernelManager;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * H on an OpenCL device through an Aparapi kernel ({@link GramKernel}); H stays on the device between
+ * batches (explicit buffer management), batches go up in chunks of {@value #CHUNK_ROWS} tokens.
+ *
+ * <p>Aparapi silently falls back to a Java thread pool when OpenCL is missing or a kernel fails to
+ * build. That fallback is 100× slower and is never acceptable here: after every execution the kernel
+ * must report that it ran on an OpenCL device, or this class throws.
+ */
+public final class OpenClHessian extends RunningHessian {
+    static final int CHUNK_ROWS = 512;
+
+    private final OpenCLDevice device;
+    private final GramKernel kernel;
+    private final Range range;
+    private final int capacityRows;
+
+    public OpenClHessian(OpenCLDevice device, int features) {
+        super(features);
+        this.device = device;
+        this.capacityRows = Math.max(1, Math.min(CHUNK_ROWS, Integer.MAX_VALUE / features));
+        this.kernel = new GramKernel(features, capacityRows);
+        LinkedHashSet<Device> only = new LinkedHashSet<>(List.of(device));
+        KernelManager.instance().setPreferredDevices(kernel, only);
+        kernel.setExplicit(true);
+        int global = GramKernel.globalSize(features);
+        this.range = device.createRange2D(global, global, GramKernel.LOCAL, GramKernel.LOCAL);
+        kernel.put(kernel.h);
+    }
+
+    /** The best OpenCL device: a GPU if there is one, then an accelerator, then a CPU (e.g. POCL). */
+    public static OpenCLDevice bestDevice() {
+        return pick(listAll());
+    }
+
+    static List<OpenCLDevice> listAll() {
+        List<OpenCLDevice> all = new java.util.ArrayList<>();
+        for (Device.TYPE type : new Device.TYPE[]{Device.TYPE.GPU, Device.TYPE.ACC, Device.TYPE.CPU}) {
+            try {
+                List<OpenCLDevice> found = OpenCLDevice.listDevices(type);
+                if (found != null) all.addAll(found);
+            } catch (RuntimeException | LinkageError e) {
+                // no OpenCL runtime or no ICD: Aparapi cannot list devices of this type
+            }
+        }
+        return all;
+    }
+
+    static OpenCLDevice pick(List<OpenCLDevice> devices) {
+        if (devices.isEmpty()) {
+            throw new IllegalStateException("Hessian backend 'opencl' needs an OpenCL device, and Aparapi found none "
+                    + "(is an OpenCL ICD installed? `clinfo -l` lists them); use --hessian cpu or auto");
+        }
+        return devices.get(0); // listAll() orders GPU, ACC, CPU
+    }
+
+    @Override
+    protected void accumulateLower(float[] x, int rows, float alpha, float beta) {
+        float b = beta;
+        for (int start = 0; start < rows; start += capacityRows) {
+            int chunk = Math.min(capacityRows, rows - start);
+            System.arraycopy(x, start * n, kernel.x, 0, chunk * n);
+            kernel.rows = chunk;
+            kernel.alpha = alpha;
+            kernel.beta = b;
+            kernel.put(kernel.x);
+            kernel.execute(range);
+            requireOpenCl(kernel);
+            b = 1f; // the running-average decay applies once per batch
+        }
+    }
+
+    /** Throws unless the kernel's last execution ran on an OpenCL device. */
+    static void requireOpenCl(Kernel k) {
+        Device target = k.getTargetDevice();
+        if (!k.isRunningCL() || !(target instanceof OpenCLDevice)) {
+            throw new IllegalStateException("Aparapi did not run the Hessian kernel on OpenCL but on "
+                    + (target == null ? "no device" : target.getShortDescription())
+                    + " (a silent fallback; the OpenCL build or device failed, see Aparapi's log)");
+        }
+    }
+
+    @Override
+    public float[] hessian() {
+        kernel.get(kernel.h);
+        return mirrorLower(kernel.h.clone(), n);
+    }
+
+    @Override
+    public String device() {
+        return "OpenCL " + device.getType() + " " + device.getName();
+    }
+
+    @Override
+    public void close() {
+        kernel.dispose();
+    }
+}
