@@ -4,7 +4,9 @@ import com.aparapi.Kernel;
 import com.aparapi.Range;
 import com.aparapi.device.Device;
 import com.aparapi.device.OpenCLDevice;
+import com.aparapi.internal.kernel.KernelDeviceProfile;
 import com.aparapi.internal.kernel.KernelManager;
+import com.aparapi.internal.kernel.KernelProfile;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -13,11 +15,14 @@ import java.util.List;
  * batches (explicit buffer management), batches go up in chunks of {@value #CHUNK_ROWS} tokens.
  *
  * <p>Aparapi silently falls back to a Java thread pool when OpenCL is missing or a kernel fails to
- * build. That fallback is 100× slower and is never acceptable here: after every execution the kernel
- * must report that it ran on an OpenCL device, or this class throws.
+ * build. That fallback is 100× slower and is never acceptable here: after every execution, Aparapi's
+ * own execution record must show that it ran on this OpenCL device, or this class throws.
+ * ({@code Kernel.isRunningCL()} alone does not tell: it reports the preferred device, not the one that ran.)
  */
 public final class OpenClHessian extends RunningHessian {
     static final int CHUNK_ROWS = 512;
+    /** Aparapi records the last device per kernel class, so executions and their checks must not interleave. */
+    private static final Object EXECUTION_LOCK = new Object();
 
     private final OpenCLDevice device;
     private final GramKernel kernel;
@@ -72,21 +77,35 @@ public final class OpenClHessian extends RunningHessian {
             kernel.rows = chunk;
             kernel.alpha = alpha;
             kernel.beta = b;
-            kernel.put(kernel.x);
-            kernel.execute(range);
-            requireOpenCl(kernel);
+            synchronized (EXECUTION_LOCK) {
+                kernel.put(kernel.x);
+                kernel.execute(range);
+                requireRanOn(kernel, device);
+            }
             b = 1f; // the running-average decay applies once per batch
         }
     }
 
-    /** Throws unless the kernel's last execution ran on an OpenCL device. */
-    static void requireOpenCl(Kernel k) {
-        Device target = k.getTargetDevice();
-        if (!k.isRunningCL() || !(target instanceof OpenCLDevice)) {
-            throw new IllegalStateException("Aparapi did not run the Hessian kernel on OpenCL but on "
-                    + (target == null ? "no device" : target.getShortDescription())
-                    + " (a silent fallback; the OpenCL build or device failed, see Aparapi's log)");
+    /** Throws unless the kernel's last execution ran on {@code expected}. */
+    static void requireRanOn(Kernel k, OpenCLDevice expected) {
+        Device ran = lastDevice(k);
+        if (!(ran instanceof OpenCLDevice) || !ran.equals(expected)) {
+            throw new IllegalStateException("Aparapi did not run the Hessian kernel on OpenCL device "
+                    + expected.getShortDescription() + " but on "
+                    + (ran == null ? "no recorded device" : ran.getShortDescription())
+                    + " (a silent fallback: the OpenCL build or device failed, see Aparapi's log)");
         }
+    }
+
+    /** The device of the kernel class's last execution, from Aparapi's execution profile. */
+    static Device lastDevice(Kernel k) {
+        KernelProfile profile = KernelManager.instance().getProfile(k.getClass());
+        KernelDeviceProfile last = profile == null ? null : profile.getLastDeviceProfile();
+        if (last == null) return null;
+        for (Device d : profile.getDevices()) {
+            if (profile.getDeviceProfile(d) == last) return d;
+        }
+        return null;
     }
 
     @Override
