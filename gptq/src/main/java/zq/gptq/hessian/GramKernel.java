@@ -1,7 +1,5 @@
 package zq.gptq.hessian;
 
-import com.aparapi.Kernel;
-
 /**
  * Aparapi kernel for the lower triangle of H ← beta·H + alpha·XᵀX, X being [rows][n] row-major.
  *
@@ -11,30 +9,22 @@ import com.aparapi.Kernel;
  * tile lies wholly above the diagonal exit at once; on diagonal tiles only j ≤ i is written.
  * A per-element kernel with no reuse runs about 100× slower (java-deps.md §2a).
  */
-final class GramKernel extends Kernel {
+final class GramKernel extends GramKernelBase {
     static final int TILE = 64;
     static final int LOCAL = 16;
     static final int KC = 16;
-
-    float[] x;
-    float[] h;
-    int n;
-    int rows;
-    float alpha;
-    float beta;
 
     @Local final float[] xa = new float[KC * TILE];
     @Local final float[] xb = new float[KC * TILE];
 
     GramKernel(int n, int capacityRows) {
-        this.n = n;
-        this.x = new float[capacityRows * n];
-        this.h = new float[n * n];
+        super(n, capacityRows);
     }
 
-    /** Work-items per dimension: one 16-wide work-group per 64-wide tile. */
-    static int globalSize(int n) {
-        return (n + TILE - 1) / TILE * LOCAL;
+    @Override
+    com.aparapi.Range range(com.aparapi.device.Device device) {
+        int global = (n + TILE - 1) / TILE * LOCAL;
+        return device.createRange2D(global, global, LOCAL, LOCAL);
     }
 
     @Override

@@ -11,8 +11,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * H on an OpenCL device through an Aparapi kernel ({@link GramKernel}); H stays on the device between
- * batches (explicit buffer management), batches go up in chunks of {@value #CHUNK_ROWS} tokens.
+ * H on an OpenCL device through an Aparapi kernel; H stays on the device between batches (explicit
+ * buffer management), batches go up in chunks of {@value #CHUNK_ROWS} tokens. GPUs and accelerators
+ * get the local-memory tiled kernel ({@link GramKernel}), CPU runtimes the barrier-free register
+ * kernel ({@link RowGramKernel}): each is slow on the other kind of device.
  *
  * <p>Aparapi silently falls back to a Java thread pool when OpenCL is missing or a kernel fails to
  * build. That fallback is 100× slower and is never acceptable here: after every execution, Aparapi's
@@ -24,21 +26,40 @@ public final class OpenClHessian extends RunningHessian {
     /** Aparapi records the last device per kernel class, so executions and their checks must not interleave. */
     private static final Object EXECUTION_LOCK = new Object();
 
+    /** Which Aparapi kernel computes the products. */
+    public enum Variant {
+        /** 64×64 tiles staged in local memory, 4×4 per work-item: for GPUs. */
+        TILED,
+        /** 8 rows per work-item in registers, no local memory or barriers: for CPUs. */
+        ROWS;
+
+        static Variant forDevice(OpenCLDevice d) {
+            return d.getType() == Device.TYPE.CPU ? ROWS : TILED;
+        }
+    }
+
     private final OpenCLDevice device;
-    private final GramKernel kernel;
+    private final Variant variant;
+    private final GramKernelBase kernel;
     private final Range range;
     private final int capacityRows;
 
+    /** An accumulator on {@code device} with the kernel suited to its type. */
     public OpenClHessian(OpenCLDevice device, int features) {
+        this(device, features, Variant.forDevice(device));
+    }
+
+    public OpenClHessian(OpenCLDevice device, int features, Variant variant) {
         super(features);
         this.device = device;
+        this.variant = variant;
         this.capacityRows = Math.max(1, Math.min(CHUNK_ROWS, Integer.MAX_VALUE / features));
-        this.kernel = new GramKernel(features, capacityRows);
+        this.kernel = variant == Variant.TILED ? new GramKernel(features, capacityRows)
+                : new RowGramKernel(features, capacityRows);
         LinkedHashSet<Device> only = new LinkedHashSet<>(List.of(device));
         KernelManager.instance().setPreferredDevices(kernel, only);
         kernel.setExplicit(true);
-        int global = GramKernel.globalSize(features);
-        this.range = device.createRange2D(global, global, GramKernel.LOCAL, GramKernel.LOCAL);
+        this.range = kernel.range(device);
         kernel.put(kernel.h);
     }
 
@@ -116,7 +137,7 @@ public final class OpenClHessian extends RunningHessian {
 
     @Override
     public String device() {
-        return "OpenCL " + device.getType() + " " + device.getName();
+        return "OpenCL " + device.getType() + " " + device.getName() + " (" + variant + " kernel)";
     }
 
     @Override

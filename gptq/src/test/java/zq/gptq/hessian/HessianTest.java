@@ -116,6 +116,16 @@ class HessianTest {
             cl = accumulate(acc, xs);
         }
         assertTrue(device.startsWith("OpenCL "), device);
+        // both kernels, whatever the device: each must be right everywhere even if slow on the other kind
+        for (OpenClHessian.Variant v : OpenClHessian.Variant.values()) {
+            float[] hv;
+            try (HessianAccumulator acc = new OpenClHessian(devices.get(0), FEATURES, v)) {
+                hv = accumulate(acc, xs);
+            }
+            double err = relativeError(hv, float64Hessian(xs));
+            System.out.printf("OpenCL %s kernel: rel. error vs float64 %.2g%n", v, err);
+            assertTrue(err < 1e-5, v + " kernel vs float64 " + err);
+        }
         float[] cpu;
         try (HessianAccumulator acc = HessianBackend.CPU.open(FEATURES)) {
             cpu = accumulate(acc, xs);
