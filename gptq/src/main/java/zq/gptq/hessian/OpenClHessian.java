@@ -65,10 +65,11 @@ public final class OpenClHessian extends RunningHessian {
 
     /** The best OpenCL device: a GPU if there is one, then an accelerator, then a CPU (e.g. POCL). */
     public static OpenCLDevice bestDevice() {
-        return pick(listAll());
+        return pick(availableDevices());
     }
 
-    static List<OpenCLDevice> listAll() {
+    /** Every OpenCL device Aparapi sees, GPUs first, then accelerators, then CPUs; empty without OpenCL. */
+    public static List<OpenCLDevice> availableDevices() {
         List<OpenCLDevice> all = new java.util.ArrayList<>();
         for (Device.TYPE type : new Device.TYPE[]{Device.TYPE.GPU, Device.TYPE.ACC, Device.TYPE.CPU}) {
             try {
@@ -86,7 +87,7 @@ public final class OpenClHessian extends RunningHessian {
             throw new IllegalStateException("Hessian backend 'opencl' needs an OpenCL device, and Aparapi found none "
                     + "(is an OpenCL ICD installed? `clinfo -l` lists them); use --hessian cpu or auto");
         }
-        return devices.get(0); // listAll() orders GPU, ACC, CPU
+        return devices.get(0); // availableDevices() orders GPU, ACC, CPU
     }
 
     @Override

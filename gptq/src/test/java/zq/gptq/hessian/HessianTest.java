@@ -102,7 +102,7 @@ class HessianTest {
      */
     @Test
     void openClMatchesCpuAndFloat64() {
-        List<OpenCLDevice> devices = OpenClHessian.listAll();
+        List<OpenCLDevice> devices = OpenClHessian.availableDevices();
         if (devices.isEmpty()) {
             Assumptions.assumeTrue("1".equals(System.getenv("ZQ_ALLOW_NO_OPENCL")),
                     "ZQ_ALLOW_NO_OPENCL=1: no OpenCL device, OpenCL Hessian not checked");
@@ -140,7 +140,7 @@ class HessianTest {
 
     @Test
     void aThreadPoolFallbackIsRejected() {
-        List<OpenCLDevice> devices = OpenClHessian.listAll();
+        List<OpenCLDevice> devices = OpenClHessian.availableDevices();
         Assumptions.assumeTrue(!devices.isEmpty() || !"1".equals(System.getenv("ZQ_ALLOW_NO_OPENCL")),
                 "ZQ_ALLOW_NO_OPENCL=1: no OpenCL device to compare against");
         assertFalse(devices.isEmpty(), "no OpenCL device found");
