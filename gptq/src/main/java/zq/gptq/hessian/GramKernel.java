@@ -1,5 +1,8 @@
 package zq.gptq.hessian;
 
+import com.aparapi.Range;
+import com.aparapi.device.Device;
+
 /**
  * Aparapi kernel for the lower triangle of H ← beta·H + alpha·XᵀX, X being [rows][n] row-major.
  *
@@ -22,7 +25,7 @@ final class GramKernel extends GramKernelBase {
     }
 
     @Override
-    com.aparapi.Range range(com.aparapi.device.Device device) {
+    Range range(Device device) {
         int global = (n + TILE - 1) / TILE * LOCAL;
         return device.createRange2D(global, global, LOCAL, LOCAL);
     }

@@ -1,6 +1,8 @@
 package zq.gptq.hessian;
 
 import com.aparapi.Kernel;
+import com.aparapi.Range;
+import com.aparapi.device.Device;
 
 /**
  * The buffers and scalars shared by the Aparapi Gram kernels: they compute the lower triangle of
@@ -21,5 +23,5 @@ abstract class GramKernelBase extends Kernel {
     }
 
     /** The launch geometry for this kernel on an n-wide H. */
-    abstract com.aparapi.Range range(com.aparapi.device.Device device);
+    abstract Range range(Device device);
 }

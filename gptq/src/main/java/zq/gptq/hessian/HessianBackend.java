@@ -3,7 +3,6 @@ package zq.gptq.hessian;
 import com.aparapi.device.Device;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.internal.kernel.KernelManager;
-import java.util.Locale;
 
 /** Where Hessians are accumulated: {@code auto}, {@code opencl} or {@code cpu}. */
 public enum HessianBackend {
@@ -16,7 +15,7 @@ public enum HessianBackend {
 
     public static HessianBackend parse(String name) {
         for (HessianBackend b : values()) {
-            if (b.name().toLowerCase(Locale.ROOT).equals(name)) return b;
+            if (b.name().equalsIgnoreCase(name.trim())) return b;
         }
         throw new IllegalArgumentException("unknown Hessian backend '" + name + "'; expected auto, opencl or cpu");
     }

@@ -1,10 +1,13 @@
 package zq.gptq.hessian;
 
+import com.aparapi.Range;
+import com.aparapi.device.Device;
+
 /**
- * Aparapi kernel for the lower triangle of H ← beta·H + alpha·XᵀX without local memory, for OpenCL
- * on CPUs (POCL): work-item (j, b) accumulates column j of rows 8b..8b+7 in registers, walking the
- * tokens. Neighbouring work-items read neighbouring x[k][j] (the work-group loop vectorises) and all
- * share the broadcast x[k][8b+r]; there are no barriers, which CPU runtimes execute slowly.
+ * Aparapi kernel for the lower triangle of H ← beta·H + alpha·XᵀX without local memory or barriers,
+ * for OpenCL on CPUs (POCL): work-item (j, b) accumulates column j of rows 8b..8b+7 in registers,
+ * walking the tokens. Neighbouring work-items read neighbouring x[k][j] and share the broadcast
+ * x[k][8b+r]. CPU runtimes run work-group barriers as loop fission, which the tiled kernel is full of.
  */
 final class RowGramKernel extends GramKernelBase {
     static final int ROWS = 8;
@@ -15,7 +18,7 @@ final class RowGramKernel extends GramKernelBase {
     }
 
     @Override
-    com.aparapi.Range range(com.aparapi.device.Device device) {
+    Range range(Device device) {
         return device.createRange2D((n + LOCAL - 1) / LOCAL * LOCAL, (n + ROWS - 1) / ROWS, LOCAL, 1);
     }
 
@@ -23,8 +26,10 @@ final class RowGramKernel extends GramKernelBase {
     public void run() {
         int j = getGlobalId(0);
         int i0 = getGlobalId(1) * ROWS;
-        if (j < n && j < i0 + ROWS) {
-            // rows past n read row n-1 (in bounds) and are never stored
+        // skip only whole work-groups (uniform branch), so the token loop stays free of divergence
+        if (getGroupId(0) * LOCAL < i0 + ROWS) {
+            // columns and rows past n read index n-1 (in bounds) and are never stored
+            int jj = Math.min(j, n - 1);
             int r1 = Math.min(i0 + 1, n - 1);
             int r2 = Math.min(i0 + 2, n - 1);
             int r3 = Math.min(i0 + 3, n - 1);
@@ -35,7 +40,7 @@ final class RowGramKernel extends GramKernelBase {
             float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
             for (int k = 0; k < rows; k++) {
                 int base = k * n;
-                float xj = x[base + j];
+                float xj = x[base + jj];
                 a0 += x[base + i0] * xj;
                 a1 += x[base + r1] * xj;
                 a2 += x[base + r2] * xj;
@@ -57,7 +62,7 @@ final class RowGramKernel extends GramKernelBase {
     }
 
     private void storeOne(int i, int j, float v) {
-        if (i < n && j <= i) {
+        if (i < n && j <= i && j < n) {
             int at = i * n + j;
             h[at] = beta * h[at] + alpha * v;
         }

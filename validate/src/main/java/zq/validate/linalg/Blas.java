@@ -6,8 +6,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The one door to BLAS: fp32 matrix products on row-major float arrays, through ND4J's OpenBLAS.
- * Everything numeric in zq that is O(n^3) goes through here, so the backend stays a
+ * The one door to BLAS: fp32 matrix products on row-major float arrays (through ND4J) and in place on
+ * native {@link OffHeapMatrix} operands (straight to the OpenBLAS that ND4J bundles, as its own CPU
+ * backend does). Everything numeric in zq that is O(n^3) goes through here, so the backend stays a
  * one-class change.
  */
 public final class Blas {
