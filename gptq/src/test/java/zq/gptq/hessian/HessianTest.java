@@ -97,17 +97,26 @@ class HessianTest {
     }
 
     /**
+     * The OpenCL devices. Without any, the calling test fails (CI installs POCL), unless the developer
+     * set ZQ_ALLOW_NO_OPENCL=1, which turns the failure into a skip.
+     */
+    private static List<OpenCLDevice> openClDevicesOrSkipIfAllowed() {
+        List<OpenCLDevice> devices = OpenClHessian.availableDevices();
+        if (devices.isEmpty()) {
+            Assumptions.assumeFalse("1".equals(System.getenv("ZQ_ALLOW_NO_OPENCL")),
+                    "ZQ_ALLOW_NO_OPENCL=1 and no OpenCL device: the OpenCL Hessian is not checked");
+            fail("no OpenCL device found (install pocl-opencl-icd, or set ZQ_ALLOW_NO_OPENCL=1 on a developer machine)");
+        }
+        return devices;
+    }
+
+    /**
      * The OpenCL path must really run on OpenCL. CI installs POCL, so a machine without any OpenCL
      * device fails here; developers can set ZQ_ALLOW_NO_OPENCL=1 to skip instead.
      */
     @Test
     void openClMatchesCpuAndFloat64() {
-        List<OpenCLDevice> devices = OpenClHessian.availableDevices();
-        if (devices.isEmpty()) {
-            Assumptions.assumeTrue("1".equals(System.getenv("ZQ_ALLOW_NO_OPENCL")),
-                    "ZQ_ALLOW_NO_OPENCL=1: no OpenCL device, OpenCL Hessian not checked");
-            fail("no OpenCL device found (install pocl-opencl-icd, or set ZQ_ALLOW_NO_OPENCL=1 on a developer machine)");
-        }
+        List<OpenCLDevice> devices = openClDevicesOrSkipIfAllowed();
         float[][] xs = batches(2);
         float[] cl;
         String device;
@@ -140,10 +149,7 @@ class HessianTest {
 
     @Test
     void aThreadPoolFallbackIsRejected() {
-        List<OpenCLDevice> devices = OpenClHessian.availableDevices();
-        Assumptions.assumeTrue(!devices.isEmpty() || !"1".equals(System.getenv("ZQ_ALLOW_NO_OPENCL")),
-                "ZQ_ALLOW_NO_OPENCL=1: no OpenCL device to compare against");
-        assertFalse(devices.isEmpty(), "no OpenCL device found");
+        List<OpenCLDevice> devices = openClDevicesOrSkipIfAllowed();
         Kernel k = new Kernel() {
             final float[] out = new float[64];
 
