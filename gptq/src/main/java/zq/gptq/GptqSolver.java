@@ -19,6 +19,11 @@ import zq.validate.linalg.OffHeapMatrix;
  * sgemm. Dynamic groups are fitted at their first column from the global weights, which hold the
  * updates of earlier blocks but not of earlier columns of the current block, as in the reference.
  *
+ * <p>Scales are float32 throughout the column loop, so the error fed back is w − scale·(q − zero) with the
+ * float32 scale, as in AutoGPTQ. The result's {@link QuantizedLinear#dequantized()} instead uses the
+ * fp16-rounded scale that the checkpoint stores, i.e. the weight every loader will decode; codes are
+ * the same either way (AutoGPTQ's pack() recovers them from the fp16 weight and scale).
+ *
  * <p>Every output row is independent given U, so the in-block work runs in parallel over rows; the
  * result does not depend on the number of threads.
  *
