@@ -1,0 +1,176 @@
+package zq.formats.tokenizer;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import zq.formats.CheckpointException;
+
+/**
+ * The {@code model} of a tokenizer.json of type BPE: each pre-token's characters are vocabulary
+ * symbols, merged by the merge list (earlier merges first, leftmost on ties), after looking the whole
+ * pre-token up when {@code ignore_merges} is set (Llama-3).
+ */
+final class HfBpeModel {
+    private static final int CACHE_LIMIT = 100_000;
+    private static final int CACHED_PIECE_LENGTH = 64;
+
+    private final Map<String, Integer> vocab;
+    private final String[] tokens;
+    private final PairTable merges;
+    private final boolean ignoreMerges;
+    private final int unkId;
+    private final boolean fuseUnk;
+    private final String file;
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    private HfBpeModel(Map<String, Integer> vocab, String[] tokens, PairTable merges, boolean ignoreMerges,
+                       int unkId, boolean fuseUnk, String file) {
+        this.vocab = vocab;
+        this.tokens = tokens;
+        this.merges = merges;
+        this.ignoreMerges = ignoreMerges;
+        this.unkId = unkId;
+        this.fuseUnk = fuseUnk;
+        this.file = file;
+    }
+
+    static HfBpeModel parse(JsonNode model, String file) {
+        String type = model.path("type").asText("BPE");
+        if (!type.equals("BPE")) {
+            throw new CheckpointException(file + ": model type '" + type + "' is not supported (only BPE)");
+        }
+        if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode()) {
+            throw new CheckpointException(file + ": BPE dropout is set; zq encodes deterministically and does not support it");
+        }
+        for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+            JsonNode n = model.path(field);
+            if (!n.isMissingNode() && !n.isNull() && !n.asText().isEmpty()) {
+                throw new CheckpointException(file + ": BPE " + field + " '" + n.asText() + "' is not supported");
+            }
+        }
+        if (model.path("byte_fallback").asBoolean(false)) {
+            throw new CheckpointException(file + ": BPE byte_fallback (SentencePiece-style vocabularies) is not supported");
+        }
+        JsonNode vocabNode = model.path("vocab");
+        if (!vocabNode.isObject() || vocabNode.isEmpty()) {
+            throw new CheckpointException(file + ": model.vocab is missing or empty");
+        }
+        Map<String, Integer> vocab = new java.util.HashMap<>(vocabNode.size() * 2);
+        int maxId = -1;
+        for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+                throw new CheckpointException(file + ": vocab entry '" + e.getKey() + "' has id " + e.getValue()
+                        + ", not a non-negative integer");
+            }
+            vocab.put(e.getKey(), e.getValue().asInt());
+            maxId = Math.max(maxId, e.getValue().asInt());
+        }
+        String[] tokens = new String[maxId + 1];
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            if (tokens[e.getValue()] != null) {
+                throw new CheckpointException(file + ": vocab id " + e.getValue() + " is given to both '"
+                        + tokens[e.getValue()] + "' and '" + e.getKey() + "'");
+            }
+            tokens[e.getValue()] = e.getKey();
+        }
+        JsonNode mergesNode = model.path("merges");
+        if (!mergesNode.isArray()) throw new CheckpointException(file + ": model.merges is missing");
+        PairTable merges = new PairTable(mergesNode.size());
+        int rank = 0;
+        for (JsonNode m : mergesNode) {
+            String left;
+            String right;
+            if (m.isTextual()) {
+                String[] parts = m.asText().split(" ", -1);
+                if (parts.length != 2) {
+                    throw new CheckpointException(file + ": merge #" + rank + " '" + m.asText() + "' is not two tokens separated by one space");
+                }
+                left = parts[0];
+                right = parts[1];
+            } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
+                left = m.get(0).asText();
+                right = m.get(1).asText();
+            } else {
+                throw new CheckpointException(file + ": merge #" + rank + " " + m + " is neither \"a b\" nor [\"a\", \"b\"]");
+            }
+            int leftId = idForMerge(vocab, left, rank, file);
+            int rightId = idForMerge(vocab, right, rank, file);
+            int mergedId = idForMerge(vocab, left + right, rank, file);
+            merges.put(leftId, rightId, rank, mergedId);
+            rank++;
+        }
+        int unkId = -1;
+        JsonNode unk = model.path("unk_token");
+        if (!unk.isMissingNode() && !unk.isNull()) {
+            Integer id = vocab.get(unk.asText());
+            if (id == null) throw new CheckpointException(file + ": unk_token '" + unk.asText() + "' is not in the vocab");
+            unkId = id;
+        }
+        return new HfBpeModel(vocab, tokens, merges, model.path("ignore_merges").asBoolean(false),
+                unkId, model.path("fuse_unk").asBoolean(false), file);
+    }
+
+    private static int idForMerge(Map<String, Integer> vocab, String token, int rank, String file) {
+        Integer id = vocab.get(token);
+        if (id == null) throw new CheckpointException(file + ": merge #" + rank + " needs '" + token + "', which is not in the vocab");
+        return id;
+    }
+
+    /** Id of a vocabulary string, or null. */
+    Integer id(String token) { return vocab.get(token); }
+
+    /** Vocabulary string of {@code id}, or null. */
+    String token(int id) { return id >= 0 && id < tokens.length ? tokens[id] : null; }
+
+    /** One more than the largest vocabulary id. */
+    int idLimit() { return tokens.length; }
+
+    /** Appends the ids of one pre-token. */
+    void encode(String piece, IntList out) {
+        if (ignoreMerges) {
+            Integer whole = vocab.get(piece);
+            if (whole != null) {
+                out.add(whole);
+                return;
+            }
+        }
+        boolean cacheable = piece.length() <= CACHED_PIECE_LENGTH;
+        if (cacheable) {
+            int[] cached = cache.get(piece);
+            if (cached != null) {
+                for (int id : cached) out.add(id);
+                return;
+            }
+        }
+        int[] symbols = new int[piece.length()];
+        int n = 0;
+        boolean lastWasUnk = false;
+        for (int i = 0; i < piece.length(); ) {
+            int cp = piece.codePointAt(i);
+            String ch = piece.substring(i, i + Character.charCount(cp));
+            i += ch.length();
+            Integer id = vocab.get(ch);
+            if (id != null) {
+                symbols[n++] = id;
+                lastWasUnk = false;
+            } else if (unkId >= 0) {
+                if (!(fuseUnk && lastWasUnk)) symbols[n++] = unkId;
+                lastWasUnk = true;
+            } else {
+                throw new IllegalArgumentException("character U+" + String.format("%04X", cp) + " of '" + piece
+                        + "' is not in the vocabulary of " + file + ", which has no unk_token");
+            }
+        }
+        if (n == 0) return;
+        IntList ids = new IntList(n);
+        BpeMerger.merge(symbols, n, merges, ids);
+        int[] result = ids.toArray();
+        if (cacheable) {
+            if (cache.size() >= CACHE_LIMIT) cache.clear();
+            cache.put(piece, result);
+        }
+        for (int id : result) out.add(id);
+    }
+}

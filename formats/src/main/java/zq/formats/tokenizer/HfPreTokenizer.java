@@ -1,0 +1,163 @@
+package zq.formats.tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import zq.formats.CheckpointException;
+
+/**
+ * The {@code pre_tokenizer} of a tokenizer.json: Split (regex or literal, any delimiter behavior,
+ * optionally inverted), ByteLevel, and Sequence of those, with the semantics of Hugging Face
+ * tokenizers ({@code NormalizedString::split}; empty pieces are dropped).
+ */
+interface HfPreTokenizer {
+
+    /** Appends the pieces of {@code piece} to {@code out}. */
+    void split(String piece, List<String> out);
+
+    /** GPT-2's regex, which ByteLevel applies when {@code use_regex} is true. */
+    String GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+    /** The pre-tokenizer described by {@code node} (null or JSON null: the whole text is one piece). */
+    static HfPreTokenizer parse(JsonNode node, String file) {
+        if (node == null || node.isNull()) return (piece, out) -> out.add(piece);
+        String type = node.path("type").asText("");
+        switch (type) {
+            case "Sequence": {
+                List<HfPreTokenizer> steps = new ArrayList<>();
+                for (JsonNode n : node.path("pretokenizers")) steps.add(parse(n, file));
+                return new Sequence(steps);
+            }
+            case "Split": {
+                JsonNode pattern = node.path("pattern");
+                Pattern regex;
+                if (pattern.has("Regex")) {
+                    regex = compile(pattern.get("Regex").asText(), file);
+                } else if (pattern.has("String")) {
+                    regex = Pattern.compile(Pattern.quote(pattern.get("String").asText()));
+                } else {
+                    throw new CheckpointException(file + ": Split pre-tokenizer has no Regex or String pattern");
+                }
+                String behavior = node.path("behavior").asText("");
+                if (!List.of("Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous").contains(behavior)) {
+                    throw new CheckpointException(file + ": Split pre-tokenizer behavior '" + behavior + "' is not known");
+                }
+                return new Split(regex, behavior, node.path("invert").asBoolean(false));
+            }
+            case "ByteLevel":
+                return new ByteLevel(node.path("add_prefix_space").asBoolean(true), node.path("use_regex").asBoolean(true));
+            default:
+                throw new CheckpointException(file + ": pre-tokenizer type '" + type
+                        + "' is not supported (supported: Split, ByteLevel, Sequence)");
+        }
+    }
+
+    /**
+     * Java's regex with Unicode classes ({@code \s}, {@code \w} as in Oniguruma and Rust);
+     * the Llama-3 and Qwen2 patterns need nothing else.
+     */
+    static Pattern compile(String regex, String file) {
+        try {
+            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (PatternSyntaxException e) {
+            throw new CheckpointException(file + ": pre-tokenizer regex cannot be compiled in Java: " + e.getDescription()
+                    + " in " + regex, e);
+        }
+    }
+
+    /** Applies each step to all pieces of the previous one. */
+    record Sequence(List<HfPreTokenizer> steps) implements HfPreTokenizer {
+        @Override
+        public void split(String piece, List<String> out) {
+            List<String> current = List.of(piece);
+            for (HfPreTokenizer step : steps) {
+                List<String> next = new ArrayList<>();
+                for (String p : current) step.split(p, next);
+                current = next;
+            }
+            out.addAll(current);
+        }
+    }
+
+    /** Split on a pattern; {@code behavior} says what becomes of the matched delimiters. */
+    record Split(Pattern pattern, String behavior, boolean invert) implements HfPreTokenizer {
+        @Override
+        public void split(String piece, List<String> out) {
+            if (piece.isEmpty()) return;
+            // (start, end, isDelimiter) covering the whole piece, as Pattern::find_matches gives them
+            List<int[]> parts = new ArrayList<>();
+            Matcher m = pattern.matcher(piece);
+            int prev = 0;
+            while (m.find()) {
+                if (m.start() == m.end()) continue;
+                if (prev != m.start()) parts.add(new int[] {prev, m.start(), invert ? 1 : 0});
+                parts.add(new int[] {m.start(), m.end(), invert ? 0 : 1});
+                prev = m.end();
+            }
+            if (prev != piece.length()) parts.add(new int[] {prev, piece.length(), invert ? 1 : 0});
+
+            List<int[]> kept = new ArrayList<>();
+            switch (behavior) {
+                case "Isolated" -> kept.addAll(parts);
+                case "Removed" -> parts.stream().filter(p -> p[2] == 0).forEach(kept::add);
+                case "Contiguous" -> {
+                    boolean previousMatch = false;
+                    for (int[] p : parts) {
+                        boolean isMatch = p[2] == 1;
+                        if (isMatch == previousMatch && !kept.isEmpty()) kept.get(kept.size() - 1)[1] = p[1];
+                        else kept.add(p.clone());
+                        previousMatch = isMatch;
+                    }
+                }
+                case "MergedWithPrevious" -> {
+                    boolean previousMatch = false;
+                    for (int[] p : parts) {
+                        boolean isMatch = p[2] == 1;
+                        if (isMatch && !previousMatch && !kept.isEmpty()) kept.get(kept.size() - 1)[1] = p[1];
+                        else kept.add(p.clone());
+                        previousMatch = isMatch;
+                    }
+                }
+                case "MergedWithNext" -> {
+                    boolean previousMatch = false;
+                    List<int[]> reversed = new ArrayList<>();
+                    for (int i = parts.size() - 1; i >= 0; i--) {
+                        int[] p = parts.get(i);
+                        boolean isMatch = p[2] == 1;
+                        if (isMatch && !previousMatch && !reversed.isEmpty()) reversed.get(reversed.size() - 1)[0] = p[0];
+                        else reversed.add(p.clone());
+                        previousMatch = isMatch;
+                    }
+                    for (int i = reversed.size() - 1; i >= 0; i--) kept.add(reversed.get(i));
+                }
+                default -> throw new IllegalStateException(behavior);
+            }
+            for (int[] p : kept) {
+                if (p[1] > p[0]) out.add(piece.substring(p[0], p[1]));
+            }
+        }
+    }
+
+    /** Optional prefix space, optional GPT-2 split, then each byte as its {@link ByteLevelAlphabet} character. */
+    record ByteLevel(boolean addPrefixSpace, boolean useRegex) implements HfPreTokenizer {
+        private static final Pattern GPT2 = Pattern.compile(GPT2_REGEX, Pattern.UNICODE_CHARACTER_CLASS);
+
+        @Override
+        public void split(String piece, List<String> out) {
+            if (piece.isEmpty()) return;
+            if (addPrefixSpace && !piece.startsWith(" ")) piece = " " + piece;
+            if (!useRegex) {
+                out.add(ByteLevelAlphabet.encode(piece));
+                return;
+            }
+            List<String> pieces = new ArrayList<>();
+            new Split(GPT2, "Isolated", false).split(piece, pieces);
+            for (String p : pieces) out.add(ByteLevelAlphabet.encode(p));
+        }
+    }
+}
