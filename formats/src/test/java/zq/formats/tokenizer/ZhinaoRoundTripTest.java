@@ -24,7 +24,7 @@ class ZhinaoRoundTripTest {
 
     @BeforeAll
     static void train(@TempDir Path dir) throws IOException {
-        vocab = BpeTraining.train(TokenizerBenchmark.mixedText(7, 60_000), SPLIT, 600);
+        vocab = BpeTraining.train(TokenizerBenchmark.mixedText(7, 40_000), SPLIT, 300);
         tok = ZhinaoTokenizer.load(vocab.writeTiktoken(dir.resolve("360.tiktoken")));
     }
 
