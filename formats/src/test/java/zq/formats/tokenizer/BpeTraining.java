@@ -17,9 +17,9 @@ import java.util.regex.Pattern;
  * Test-only byte-level BPE training (count adjacent pairs inside regex pieces, merge the most
  * frequent, repeat), so round-trip and oracle tests run on vocabularies where merges really happen.
  */
-final class BpeTraining {
+public final class BpeTraining {
     /** Tokens in rank order (the first 256 are the single bytes) and the merges as (left rank, right rank, new rank). */
-    record Vocabulary(List<byte[]> tokens, List<int[]> merges) {
+    public record Vocabulary(List<byte[]> tokens, List<int[]> merges) {
         String tiktokenFileText() {
             StringBuilder sb = new StringBuilder();
             for (int r = 0; r < tokens.size(); r++) {
@@ -28,7 +28,7 @@ final class BpeTraining {
             return sb.toString();
         }
 
-        Path writeTiktoken(Path file) throws IOException {
+        public Path writeTiktoken(Path file) throws IOException {
             Files.createDirectories(file.getParent());
             Files.writeString(file, tiktokenFileText(), StandardCharsets.US_ASCII);
             return file;
@@ -37,7 +37,7 @@ final class BpeTraining {
 
     private BpeTraining() {}
 
-    static Vocabulary train(String corpus, Pattern split, int numMerges) {
+    public static Vocabulary train(String corpus, Pattern split, int numMerges) {
         Map<String, Integer> wordCounts = new HashMap<>();
         Matcher m = split.matcher(corpus);
         while (m.find()) wordCounts.merge(m.group(), 1, Integer::sum);
