@@ -27,8 +27,8 @@ class HfTokenizerOracleTest {
 
     @BeforeAll
     static void train() {
-        trained = BpeTraining.train(TokenizerBenchmark.mixedText(21, 30_000),
-                Pattern.compile(TokenizerJsonBuilder.QWEN2_REGEX, Pattern.UNICODE_CHARACTER_CLASS), 250);
+        trained = BpeTraining.train(TokenizerBenchmark.mixedText(21, 20_000),
+                Pattern.compile(TokenizerJsonBuilder.QWEN2_REGEX, Pattern.UNICODE_CHARACTER_CLASS), 200);
     }
 
     static final String[] ALPHABET = {

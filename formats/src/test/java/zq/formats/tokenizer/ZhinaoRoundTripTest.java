@@ -24,7 +24,7 @@ class ZhinaoRoundTripTest {
 
     @BeforeAll
     static void train(@TempDir Path dir) throws IOException {
-        vocab = BpeTraining.train(TokenizerBenchmark.mixedText(7, 40_000), SPLIT, 300);
+        vocab = BpeTraining.train(TokenizerBenchmark.mixedText(7, 25_000), SPLIT, 250);
         tok = ZhinaoTokenizer.load(vocab.writeTiktoken(dir.resolve("360.tiktoken")));
     }
 
@@ -39,7 +39,7 @@ class ZhinaoRoundTripTest {
         int[] ids = tok.encode(text);
         assertEquals(text, tok.decode(ids));
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
-        assertTrue(ids.length < bytes / 2, "merges should shorten the text: " + ids.length + " tokens for " + bytes + " bytes");
+        assertTrue(ids.length < bytes * 3 / 4, "merges should shorten the text: " + ids.length + " tokens for " + bytes + " bytes");
     }
 
     @Test
