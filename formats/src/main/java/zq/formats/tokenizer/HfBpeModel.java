@@ -8,9 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import zq.formats.CheckpointException;
 
 /**
- * The {@code model} of a tokenizer.json of type BPE: each pre-token's characters are vocabulary
- * symbols, merged by the merge list (earlier merges first, leftmost on ties), after looking the whole
- * pre-token up when {@code ignore_merges} is set (Llama-3).
+ * The {@code model} of a byte-level tokenizer.json of type BPE: each pre-token's UTF-8 bytes are
+ * single-byte symbols (the vocabulary stores them in {@link ByteLevelAlphabet} form), merged by the
+ * merge list (earlier merges first, leftmost on ties), after looking the whole pre-token up when
+ * {@code ignore_merges} is set (Llama-3).
  */
 final class HfBpeModel {
     private static final int CACHE_LIMIT = 100_000;
@@ -18,22 +19,13 @@ final class HfBpeModel {
 
     private final Map<String, Integer> vocab;
     private final String[] tokens;
-    private final PairTable merges;
-    private final boolean ignoreMerges;
-    private final int unkId;
-    private final boolean fuseUnk;
-    private final String file;
+    private final ByteBpe bpe;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
-    private HfBpeModel(Map<String, Integer> vocab, String[] tokens, PairTable merges, boolean ignoreMerges,
-                       int unkId, boolean fuseUnk, String file) {
+    private HfBpeModel(Map<String, Integer> vocab, String[] tokens, ByteBpe bpe) {
         this.vocab = vocab;
         this.tokens = tokens;
-        this.merges = merges;
-        this.ignoreMerges = ignoreMerges;
-        this.unkId = unkId;
-        this.fuseUnk = fuseUnk;
-        this.file = file;
+        this.bpe = bpe;
     }
 
     static HfBpeModel parse(JsonNode model, String file) {
@@ -101,15 +93,18 @@ final class HfBpeModel {
             merges.put(leftId, rightId, rank, mergedId);
             rank++;
         }
-        int unkId = -1;
-        JsonNode unk = model.path("unk_token");
-        if (!unk.isMissingNode() && !unk.isNull()) {
-            Integer id = vocab.get(unk.asText());
-            if (id == null) throw new CheckpointException(file + ": unk_token '" + unk.asText() + "' is not in the vocab");
-            unkId = id;
+        ByteTokenTable table = new ByteTokenTable(tokens.length, vocab.size());
+        for (int id = 0; id < tokens.length; id++) {
+            byte[] bytes = tokens[id] == null ? null : ByteLevelAlphabet.decodeOrNull(tokens[id]);
+            if (bytes != null && bytes.length > 0) table.add(id, bytes);
         }
-        return new HfBpeModel(vocab, tokens, merges, model.path("ignore_merges").asBoolean(false),
-                unkId, model.path("fuse_unk").asBoolean(false), file);
+        for (int b = 0; b < 256; b++) {
+            if (table.idOf(new byte[] {(byte) b}, 0, 1) < 0) {
+                throw new CheckpointException(file + ": byte-level vocab has no token for byte 0x"
+                        + String.format("%02X", b) + " ('" + ByteLevelAlphabet.charOf(b) + "')");
+            }
+        }
+        return new HfBpeModel(vocab, tokens, new ByteBpe(table, merges, model.path("ignore_merges").asBoolean(false)));
     }
 
     private static int idForMerge(Map<String, Integer> vocab, String token, int rank, String file) {
@@ -127,15 +122,8 @@ final class HfBpeModel {
     /** One more than the largest vocabulary id. */
     int idLimit() { return tokens.length; }
 
-    /** Appends the ids of one pre-token. */
-    void encode(String piece, IntList out) {
-        if (ignoreMerges) {
-            Integer whole = vocab.get(piece);
-            if (whole != null) {
-                out.add(whole);
-                return;
-            }
-        }
+    /** Appends the ids of one pre-token; {@code utf8} is scratch space. */
+    void encode(String piece, Utf8Buffer utf8, IntList out) {
         boolean cacheable = piece.length() <= CACHED_PIECE_LENGTH;
         if (cacheable) {
             int[] cached = cache.get(piece);
@@ -144,33 +132,16 @@ final class HfBpeModel {
                 return;
             }
         }
-        int[] symbols = new int[piece.length()];
-        int n = 0;
-        boolean lastWasUnk = false;
-        for (int i = 0; i < piece.length(); ) {
-            int cp = piece.codePointAt(i);
-            String ch = piece.substring(i, i + Character.charCount(cp));
-            i += ch.length();
-            Integer id = vocab.get(ch);
-            if (id != null) {
-                symbols[n++] = id;
-                lastWasUnk = false;
-            } else if (unkId >= 0) {
-                if (!(fuseUnk && lastWasUnk)) symbols[n++] = unkId;
-                lastWasUnk = true;
-            } else {
-                throw new IllegalArgumentException("character U+" + String.format("%04X", cp) + " of '" + piece
-                        + "' is not in the vocabulary of " + file + ", which has no unk_token");
-            }
+        int length = utf8.encode(piece, 0, piece.length());
+        if (!cacheable) {
+            bpe.encode(utf8.bytes, length, out);
+            return;
         }
-        if (n == 0) return;
-        IntList ids = new IntList(n);
-        BpeMerger.merge(symbols, n, merges, ids);
+        IntList ids = new IntList(4);
+        bpe.encode(utf8.bytes, length, ids);
         int[] result = ids.toArray();
-        if (cacheable) {
-            if (cache.size() >= CACHE_LIMIT) cache.clear();
-            cache.put(piece, result);
-        }
+        if (cache.size() >= CACHE_LIMIT) cache.clear();
+        cache.put(piece, result);
         for (int id : result) out.add(id);
     }
 }

@@ -2,7 +2,6 @@ package zq.formats.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -47,7 +46,7 @@ interface HfPreTokenizer {
                 if (!List.of("Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous").contains(behavior)) {
                     throw new CheckpointException(file + ": Split pre-tokenizer behavior '" + behavior + "' is not known");
                 }
-                return new Split(regex, behavior, node.path("invert").asBoolean(false));
+                return new Split(PieceSplitter.of(regex.pattern(), regex), behavior, node.path("invert").asBoolean(false));
             }
             case "ByteLevel":
                 return new ByteLevel(node.path("add_prefix_space").asBoolean(true), node.path("use_regex").asBoolean(true));
@@ -85,21 +84,30 @@ interface HfPreTokenizer {
     }
 
     /** Split on a pattern; {@code behavior} says what becomes of the matched delimiters. */
-    record Split(Pattern pattern, String behavior, boolean invert) implements HfPreTokenizer {
+    record Split(PieceSplitter pattern, String behavior, boolean invert) implements HfPreTokenizer {
         @Override
         public void split(String piece, List<String> out) {
             if (piece.isEmpty()) return;
+            if (behavior.equals("Isolated")) {
+                // every match and every gap is its own piece (the common case: Qwen2, Llama-3)
+                int[] prev = {0};
+                pattern.matches(piece, (start, end) -> {
+                    if (prev[0] != start) out.add(piece.substring(prev[0], start));
+                    out.add(piece.substring(start, end));
+                    prev[0] = end;
+                });
+                if (prev[0] != piece.length()) out.add(piece.substring(prev[0]));
+                return;
+            }
             // (start, end, isDelimiter) covering the whole piece, as Pattern::find_matches gives them
             List<int[]> parts = new ArrayList<>();
-            Matcher m = pattern.matcher(piece);
-            int prev = 0;
-            while (m.find()) {
-                if (m.start() == m.end()) continue;
-                if (prev != m.start()) parts.add(new int[] {prev, m.start(), invert ? 1 : 0});
-                parts.add(new int[] {m.start(), m.end(), invert ? 0 : 1});
-                prev = m.end();
-            }
-            if (prev != piece.length()) parts.add(new int[] {prev, piece.length(), invert ? 1 : 0});
+            int[] prev = {0};
+            pattern.matches(piece, (start, end) -> {
+                if (prev[0] != start) parts.add(new int[] {prev[0], start, invert ? 1 : 0});
+                parts.add(new int[] {start, end, invert ? 0 : 1});
+                prev[0] = end;
+            });
+            if (prev[0] != piece.length()) parts.add(new int[] {prev[0], piece.length(), invert ? 1 : 0});
 
             List<int[]> kept = new ArrayList<>();
             switch (behavior) {
@@ -143,21 +151,39 @@ interface HfPreTokenizer {
         }
     }
 
-    /** Optional prefix space, optional GPT-2 split, then each byte as its {@link ByteLevelAlphabet} character. */
+    /**
+     * Optional prefix space and optional GPT-2 split. Hugging Face then writes each byte as its
+     * {@link ByteLevelAlphabet} character; here the pieces stay text and the BPE model works on their
+     * UTF-8 bytes, which is the same thing, so ByteLevel must be the last pre-tokenizer step.
+     */
     record ByteLevel(boolean addPrefixSpace, boolean useRegex) implements HfPreTokenizer {
-        private static final Pattern GPT2 = Pattern.compile(GPT2_REGEX, Pattern.UNICODE_CHARACTER_CLASS);
+        private static final Split GPT2 = new Split(
+                PieceSplitter.of(GPT2_REGEX, Pattern.compile(GPT2_REGEX, Pattern.UNICODE_CHARACTER_CLASS)), "Isolated", false);
 
         @Override
         public void split(String piece, List<String> out) {
             if (piece.isEmpty()) return;
             if (addPrefixSpace && !piece.startsWith(" ")) piece = " " + piece;
-            if (!useRegex) {
-                out.add(ByteLevelAlphabet.encode(piece));
-                return;
-            }
-            List<String> pieces = new ArrayList<>();
-            new Split(GPT2, "Isolated", false).split(piece, pieces);
-            for (String p : pieces) out.add(ByteLevelAlphabet.encode(p));
+            if (useRegex) GPT2.split(piece, out);
+            else out.add(piece);
+        }
+    }
+
+    /** Whether ByteLevel is the last of the (flattened) steps of {@code node} and appears only there. */
+    static boolean endsWithByteLevel(JsonNode node) {
+        List<String> types = new ArrayList<>();
+        flatten(node, types);
+        return !types.isEmpty() && types.get(types.size() - 1).equals("ByteLevel")
+                && types.indexOf("ByteLevel") == types.size() - 1;
+    }
+
+    private static void flatten(JsonNode node, List<String> types) {
+        if (node == null || node.isNull()) return;
+        String type = node.path("type").asText("");
+        if (type.equals("Sequence")) {
+            for (JsonNode n : node.path("pretokenizers")) flatten(n, types);
+        } else {
+            types.add(type);
         }
     }
 }

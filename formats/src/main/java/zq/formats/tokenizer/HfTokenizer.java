@@ -67,6 +67,10 @@ public final class HfTokenizer implements Tokenizer {
         if (!modelNode.isObject()) throw new CheckpointException(file + ": has no 'model' object");
         HfBpeModel model = HfBpeModel.parse(modelNode, file);
         UnaryOperator<String> normalizer = HfNormalizer.parse(root.get("normalizer"), file);
+        if (!HfPreTokenizer.endsWithByteLevel(root.get("pre_tokenizer"))) {
+            throw new CheckpointException(file + ": pre_tokenizer must end with ByteLevel (and have it only there); "
+                    + "zq reads byte-level BPE tokenizers only");
+        }
         HfPreTokenizer preTokenizer = HfPreTokenizer.parse(root.get("pre_tokenizer"), file);
         checkDecoder(root.get("decoder"), file);
         HfAddedTokens added = HfAddedTokens.parse(root.get("added_tokens"), normalizer, model, file);
@@ -75,7 +79,6 @@ public final class HfTokenizer implements Tokenizer {
         readPostProcessor(root.get("post_processor"), prefix, suffix, file);
         HfTokenizer tokenizer = new HfTokenizer(file, added, preTokenizer, model,
                 prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
-        if (usesByteLevel(root.get("pre_tokenizer"))) tokenizer.checkByteAlphabet();
         return tokenizer;
     }
 
@@ -83,23 +86,6 @@ public final class HfTokenizer implements Tokenizer {
         String type = decoder == null || decoder.isNull() ? "none" : decoder.path("type").asText("");
         if (!type.equals("ByteLevel")) {
             throw new CheckpointException(file + ": decoder '" + type + "' is not supported (only ByteLevel)");
-        }
-    }
-
-    private static boolean usesByteLevel(JsonNode preTokenizer) {
-        if (preTokenizer == null || preTokenizer.isNull()) return false;
-        if (preTokenizer.path("type").asText("").equals("ByteLevel")) return true;
-        for (JsonNode n : preTokenizer.path("pretokenizers")) if (usesByteLevel(n)) return true;
-        return false;
-    }
-
-    /** A byte-level vocabulary must have a token for every byte, or some text cannot be encoded. */
-    private void checkByteAlphabet() {
-        for (int b = 0; b < 256; b++) {
-            if (model.id(String.valueOf(ByteLevelAlphabet.charOf(b))) == null) {
-                throw new CheckpointException(file + ": byte-level vocab has no token for byte 0x"
-                        + String.format("%02X", b) + " ('" + ByteLevelAlphabet.charOf(b) + "')");
-            }
         }
     }
 
@@ -138,6 +124,7 @@ public final class HfTokenizer implements Tokenizer {
         text = Texts.replaceLoneSurrogates(text);
         IntList out = new IntList(Math.max(16, text.length() / 3));
         List<String> pieces = new ArrayList<>();
+        Utf8Buffer utf8 = new Utf8Buffer();
         for (HfAddedTokens.Segment segment : added.split(text)) {
             if (segment.id() >= 0) {
                 out.add(segment.id());
@@ -145,7 +132,7 @@ public final class HfTokenizer implements Tokenizer {
             }
             pieces.clear();
             preTokenizer.split(segment.text(), pieces);
-            for (String piece : pieces) model.encode(piece, out);
+            for (String piece : pieces) model.encode(piece, utf8, out);
         }
         return out.toArray();
     }

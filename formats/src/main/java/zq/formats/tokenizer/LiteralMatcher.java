@@ -19,6 +19,7 @@ public final class LiteralMatcher {
     private record Literal(String text, int id) {}
 
     private final Map<Character, Literal[]> byFirstChar = new HashMap<>();
+    private final boolean[] isFirstChar = new boolean[Character.MAX_VALUE + 1];
 
     public LiteralMatcher(Map<String, Integer> literals) {
         Map<Character, List<Literal>> groups = new HashMap<>();
@@ -30,6 +31,7 @@ public final class LiteralMatcher {
             Literal[] sorted = list.toArray(new Literal[0]);
             Arrays.sort(sorted, Comparator.comparingInt((Literal l) -> l.text.length()).reversed());
             byFirstChar.put(c, sorted);
+            isFirstChar[c] = true;
         });
     }
 
@@ -40,7 +42,8 @@ public final class LiteralMatcher {
         int i = 0;
         int n = text.length();
         while (i < n) {
-            Literal[] candidates = byFirstChar.get(text.charAt(i));
+            char first = text.charAt(i);
+            Literal[] candidates = isFirstChar[first] ? byFirstChar.get(first) : null;
             Literal found = null;
             if (candidates != null) {
                 for (Literal l : candidates) {

@@ -1,7 +1,5 @@
 package zq.formats.tokenizer;
 
-import java.nio.charset.StandardCharsets;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -14,18 +12,16 @@ import java.util.regex.Pattern;
  */
 public final class TiktokenEncoder {
     private final TiktokenRanks ranks;
-    private final Pattern splitPattern;
-    private final PairTable merges;
-    private final int[] byteRanks = new int[256];
+    private final PieceSplitter splitter;
+    private final ByteBpe bpe;
 
-    public TiktokenEncoder(TiktokenRanks ranks, Pattern splitPattern) {
+    public TiktokenEncoder(TiktokenRanks ranks, String splitRegex) {
         this.ranks = ranks;
-        this.splitPattern = splitPattern;
-        for (int b = 0; b < 256; b++) byteRanks[b] = ranks.rankOf(new byte[] {(byte) b}, 0, 1);
-        this.merges = new PairTable(ranks.count() * 3);
+        this.splitter = PieceSplitter.of(splitRegex, Pattern.compile(splitRegex, Pattern.UNICODE_CHARACTER_CLASS));
+        PairTable merges = new PairTable(ranks.count() * 3);
         for (int r = 0; r < ranks.rankLimit(); r++) {
             if (!ranks.contains(r)) continue;
-            byte[] t = ranks.bytesUnsafe(r);
+            byte[] t = ranks.table().bytes(r);
             for (int k = 1; k < t.length; k++) {
                 int left = ranks.rankOf(t, 0, k);
                 if (left < 0) continue;
@@ -33,25 +29,17 @@ public final class TiktokenEncoder {
                 if (right >= 0) merges.put(left, right, r, r);
             }
         }
+        this.bpe = new ByteBpe(ranks.table(), merges, true);
     }
 
     public TiktokenRanks ranks() { return ranks; }
 
-    /** Appends the ranks of {@code text} to {@code out}. */
+    /** Appends the ranks of {@code text} (free of lone surrogates) to {@code out}. */
     public void encode(String text, IntList out) {
-        Matcher m = splitPattern.matcher(text);
-        int[] symbols = new int[64];
-        while (m.find()) {
-            byte[] piece = text.substring(m.start(), m.end()).getBytes(StandardCharsets.UTF_8);
-            if (piece.length == 0) continue;
-            int whole = ranks.rankOf(piece, 0, piece.length);
-            if (whole >= 0) {
-                out.add(whole);
-                continue;
-            }
-            if (symbols.length < piece.length) symbols = new int[Math.max(piece.length, symbols.length * 2)];
-            for (int i = 0; i < piece.length; i++) symbols[i] = byteRanks[piece[i] & 0xFF];
-            BpeMerger.merge(symbols, piece.length, merges, out);
-        }
+        Utf8Buffer utf8 = new Utf8Buffer();
+        splitter.matches(text, (start, end) -> {
+            int length = utf8.encode(text, start, end);
+            bpe.encode(utf8.bytes, length, out);
+        });
     }
 }

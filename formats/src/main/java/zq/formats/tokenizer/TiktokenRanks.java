@@ -16,14 +16,10 @@ import zq.formats.CheckpointException;
  */
 public final class TiktokenRanks {
     private final String source;
-    private final byte[][] bytesByRank;
-    private final int count;
-    private final int[] table;   // open addressing over byte content; -1 = empty
+    private final ByteTokenTable table;
 
-    private TiktokenRanks(String source, byte[][] bytesByRank, int count, int[] table) {
+    private TiktokenRanks(String source, ByteTokenTable table) {
         this.source = source;
-        this.bytesByRank = bytesByRank;
-        this.count = count;
         this.table = table;
     }
 
@@ -81,19 +77,16 @@ public final class TiktokenRanks {
         while (byRank[maxRank] == null) maxRank--;
         byRank = Arrays.copyOf(byRank, maxRank + 1);
 
-        int[] table = new int[Integer.highestOneBit(count * 2 - 1) << 1];
-        Arrays.fill(table, -1);
+        ByteTokenTable table = new ByteTokenTable(maxRank + 1, count);
         for (int r = 0; r <= maxRank; r++) {
-            byte[] t = byRank[r];
-            if (t == null) continue;
-            int slot = slot(table, byRank, t, 0, t.length);
-            if (table[slot] >= 0) {
-                throw bad(file, lineOfRank[r], "token bytes of rank " + r + " repeat those of rank " + table[slot]
-                        + " (line " + lineOfRank[table[slot]] + ")");
+            if (byRank[r] == null) continue;
+            int earlier = table.add(r, byRank[r]);
+            if (earlier >= 0) {
+                throw bad(file, lineOfRank[r], "token bytes of rank " + r + " repeat those of rank " + earlier
+                        + " (line " + lineOfRank[earlier] + ")");
             }
-            table[slot] = r;
         }
-        TiktokenRanks ranks = new TiktokenRanks(file.toString(), byRank, count, table);
+        TiktokenRanks ranks = new TiktokenRanks(file.toString(), table);
         for (int b = 0; b < 256; b++) {
             if (ranks.rankOf(new byte[] {(byte) b}, 0, 1) < 0) {
                 throw new CheckpointException("tiktoken vocabulary " + file + " has no rank for the single byte 0x"
@@ -111,38 +104,22 @@ public final class TiktokenRanks {
     public String source() { return source; }
 
     /** Number of ranks in the file (tiktoken's {@code len(mergeable_ranks)}). */
-    public int count() { return count; }
+    public int count() { return table.size(); }
 
     /** One more than the largest rank; equals {@link #count()} when the ranks have no gaps. */
-    public int rankLimit() { return bytesByRank.length; }
+    public int rankLimit() { return table.idLimit(); }
 
     /** Whether {@code rank} names a token (ranks may have gaps). */
-    public boolean contains(int rank) { return rank >= 0 && rank < bytesByRank.length && bytesByRank[rank] != null; }
+    public boolean contains(int rank) { return table.contains(rank); }
 
     /** Copy of the token bytes of {@code rank}. */
     public byte[] bytes(int rank) {
         if (!contains(rank)) throw new IllegalArgumentException("rank " + rank + " is not in " + source);
-        return bytesByRank[rank].clone();
+        return table.bytes(rank).clone();
     }
-
-    /** Shared token bytes of a rank known to exist: callers must not modify them. */
-    byte[] bytesUnsafe(int rank) { return bytesByRank[rank]; }
 
     /** Rank of the token whose bytes are {@code bytes[from..to)}, or -1. */
-    public int rankOf(byte[] bytes, int from, int to) {
-        return table[slot(table, bytesByRank, bytes, from, to)];
-    }
+    public int rankOf(byte[] bytes, int from, int to) { return table.idOf(bytes, from, to); }
 
-    private static int slot(int[] table, byte[][] byRank, byte[] bytes, int from, int to) {
-        int h = 0x811C9DC5;
-        for (int i = from; i < to; i++) h = (h ^ (bytes[i] & 0xFF)) * 0x01000193;
-        h ^= h >>> 15;
-        int mask = table.length - 1;
-        int slot = h & mask;
-        while (true) {
-            int r = table[slot];
-            if (r < 0 || Arrays.equals(byRank[r], 0, byRank[r].length, bytes, from, to)) return slot;
-            slot = (slot + 1) & mask;
-        }
-    }
+    ByteTokenTable table() { return table; }
 }

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import zq.formats.CheckpointException;
 
@@ -21,8 +20,7 @@ import zq.formats.CheckpointException;
  */
 public final class ZhinaoTokenizer implements Tokenizer {
     /** Qwen's pre-tokenizer regex, identical in tokenization_zhinao.py (PAT_STR) and Qwen2. */
-    public static final String SPLIT_REGEX =
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    public static final String SPLIT_REGEX = QwenStyleScanner.QWEN2_REGEX;
 
     /** Special tokens in id order; the first gets id = number of ranks. */
     public static final List<String> SPECIAL_TOKENS = List.of(
@@ -50,7 +48,7 @@ public final class ZhinaoTokenizer implements Tokenizer {
 
     public ZhinaoTokenizer(TiktokenRanks ranks) {
         this.ranks = ranks;
-        this.encoder = new TiktokenEncoder(ranks, Pattern.compile(SPLIT_REGEX, Pattern.UNICODE_CHARACTER_CLASS));
+        this.encoder = new TiktokenEncoder(ranks, SPLIT_REGEX);
         this.firstSpecialId = ranks.count();
         this.specialTextById = SPECIAL_TOKENS.toArray(new String[0]);
         for (int i = 0; i < SPECIAL_TOKENS.size(); i++) {
@@ -140,7 +138,7 @@ public final class ZhinaoTokenizer implements Tokenizer {
             throw new IllegalArgumentException("token id " + id + " is not in the 360Zhinao vocabulary "
                     + ranks.source() + " (ids 0.." + (vocabSize() - 1) + ")");
         }
-        return ranks.bytesUnsafe(id);
+        return ranks.table().bytes(id);
     }
 
     @Override

@@ -158,8 +158,8 @@ class HfTokenizerTest {
 
     static List<String> split(String regex, String behavior, boolean invert, String text) {
         List<String> out = new ArrayList<>();
-        new HfPreTokenizer.Split(java.util.regex.Pattern.compile(regex, java.util.regex.Pattern.UNICODE_CHARACTER_CLASS),
-                behavior, invert).split(text, out);
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex, java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+        new HfPreTokenizer.Split(PieceSplitter.of(regex, p), behavior, invert).split(text, out);
         return out;
     }
 
@@ -167,14 +167,19 @@ class HfTokenizerTest {
     void unsupportedOrBrokenFilesAreRejectedWithTheReason() throws IOException {
         assertRejected(b -> b.model.put("type", "WordPiece"), "model type 'WordPiece'");
         assertRejected(b -> b.set("decoder", TokenizerJsonBuilder.type("Metaspace")), "decoder 'Metaspace'");
-        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.type("Whitespace")), "pre-tokenizer type 'Whitespace'");
+        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.sequence(TokenizerJsonBuilder.type("Whitespace"),
+                TokenizerJsonBuilder.byteLevel(false, false))), "pre-tokenizer type 'Whitespace'");
         assertRejected(b -> b.set("normalizer", TokenizerJsonBuilder.type("Lowercase")), "normalizer type 'Lowercase'");
         assertRejected(b -> b.modelFlag("byte_fallback", true), "byte_fallback");
         assertRejected(b -> b.merges.add("q zz"), "merge #10 needs 'zz'");
         assertRejected(b -> b.merges.add("a b c"), "merge #10 'a b c'");
         assertRejected(b -> b.vocab.remove(String.valueOf(ByteLevelAlphabet.charOf(0x00))), "byte 0x00");
+        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.split("\\s+", "Isolated", false)), "must end with ByteLevel");
+        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.sequence(TokenizerJsonBuilder.byteLevel(false, false),
+                TokenizerJsonBuilder.split("\\s+", "Isolated", false))), "must end with ByteLevel");
         assertRejected(b -> b.vocab.put("Ġhello", 3), "vocab id 3");
-        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.split("(?<bad", "Isolated", false)), "regex cannot be compiled");
+        assertRejected(b -> b.set("pre_tokenizer", TokenizerJsonBuilder.sequence(TokenizerJsonBuilder.split("(?<bad", "Isolated", false),
+                TokenizerJsonBuilder.byteLevel(false, false))), "regex cannot be compiled");
         assertRejected(b -> b.set("post_processor", TokenizerJsonBuilder.type("BertProcessing")), "post_processor 'BertProcessing'");
         assertRejected(b -> ((com.fasterxml.jackson.databind.node.ObjectNode) b.added.get(0)).put("id", 5), "vocab gives to");
     }
