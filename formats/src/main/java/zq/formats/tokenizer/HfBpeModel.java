@@ -1,7 +1,6 @@
 package zq.formats.tokenizer;
 
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -14,13 +13,9 @@ import zq.formats.CheckpointException;
  * {@code ignore_merges} is set (Llama-3).
  */
 final class HfBpeModel {
-    private static final int CACHE_LIMIT = 100_000;
-    private static final int CACHED_PIECE_LENGTH = 64;
-
     private final Map<String, Integer> vocab;
     private final String[] tokens;
     private final ByteBpe bpe;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     private HfBpeModel(Map<String, Integer> vocab, String[] tokens, ByteBpe bpe) {
         this.vocab = vocab;
@@ -122,26 +117,9 @@ final class HfBpeModel {
     /** One more than the largest vocabulary id. */
     int idLimit() { return tokens.length; }
 
-    /** Appends the ids of one pre-token; {@code utf8} is scratch space. */
-    void encode(String piece, Utf8Buffer utf8, IntList out) {
-        boolean cacheable = piece.length() <= CACHED_PIECE_LENGTH;
-        if (cacheable) {
-            int[] cached = cache.get(piece);
-            if (cached != null) {
-                for (int id : cached) out.add(id);
-                return;
-            }
-        }
-        int length = utf8.encode(piece, 0, piece.length());
-        if (!cacheable) {
-            bpe.encode(utf8.bytes, length, out);
-            return;
-        }
-        IntList ids = new IntList(4);
-        bpe.encode(utf8.bytes, length, ids);
-        int[] result = ids.toArray();
-        if (cache.size() >= CACHE_LIMIT) cache.clear();
-        cache.put(piece, result);
-        for (int id : result) out.add(id);
+    /** Appends the ids of the pre-token {@code text[start..end)}; {@code utf8} is scratch space. */
+    void encode(String text, int start, int end, Utf8Buffer utf8, IntList out) {
+        int length = utf8.encode(text, start, end);
+        bpe.encode(utf8.bytes, length, out);
     }
 }

@@ -12,19 +12,25 @@ import zq.formats.CheckpointException;
 /**
  * The {@code pre_tokenizer} of a tokenizer.json: Split (regex or literal, any delimiter behavior,
  * optionally inverted), ByteLevel, and Sequence of those, with the semantics of Hugging Face
- * tokenizers ({@code NormalizedString::split}; empty pieces are dropped).
+ * tokenizers ({@code NormalizedString::split}; empty pieces are dropped). Pieces are passed on as
+ * slices of a string, without copying them.
  */
 interface HfPreTokenizer {
 
-    /** Appends the pieces of {@code piece} to {@code out}. */
-    void split(String piece, List<String> out);
+    /** Receives one piece, {@code text[start..end)}. */
+    interface Sink {
+        void piece(String text, int start, int end);
+    }
+
+    /** Passes the pieces of {@code text[start..end)} to {@code sink}. */
+    void split(String text, int start, int end, Sink sink);
 
     /** GPT-2's regex, which ByteLevel applies when {@code use_regex} is true. */
     String GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
     /** The pre-tokenizer described by {@code node} (null or JSON null: the whole text is one piece). */
     static HfPreTokenizer parse(JsonNode node, String file) {
-        if (node == null || node.isNull()) return (piece, out) -> out.add(piece);
+        if (node == null || node.isNull()) return (text, start, end, sink) -> sink.piece(text, start, end);
         String type = node.path("type").asText("");
         switch (type) {
             case "Sequence": {
@@ -69,49 +75,63 @@ interface HfPreTokenizer {
         }
     }
 
+    /** Whether ByteLevel is the last of the (flattened) steps of {@code node} and appears only there. */
+    static boolean endsWithByteLevel(JsonNode node) {
+        List<String> types = new ArrayList<>();
+        flatten(node, types);
+        return !types.isEmpty() && types.get(types.size() - 1).equals("ByteLevel")
+                && types.indexOf("ByteLevel") == types.size() - 1;
+    }
+
+    private static void flatten(JsonNode node, List<String> types) {
+        if (node == null || node.isNull()) return;
+        String type = node.path("type").asText("");
+        if (type.equals("Sequence")) {
+            for (JsonNode n : node.path("pretokenizers")) flatten(n, types);
+        } else {
+            types.add(type);
+        }
+    }
+
     /** Applies each step to all pieces of the previous one. */
     record Sequence(List<HfPreTokenizer> steps) implements HfPreTokenizer {
         @Override
-        public void split(String piece, List<String> out) {
-            List<String> current = List.of(piece);
-            for (HfPreTokenizer step : steps) {
-                List<String> next = new ArrayList<>();
-                for (String p : current) step.split(p, next);
-                current = next;
-            }
-            out.addAll(current);
+        public void split(String text, int start, int end, Sink sink) { splitFrom(0, text, start, end, sink); }
+
+        private void splitFrom(int step, String text, int start, int end, Sink sink) {
+            if (step == steps.size()) sink.piece(text, start, end);
+            else steps.get(step).split(text, start, end, (t, s, e) -> splitFrom(step + 1, t, s, e, sink));
         }
     }
 
     /** Split on a pattern; {@code behavior} says what becomes of the matched delimiters. */
     record Split(PieceSplitter pattern, String behavior, boolean invert) implements HfPreTokenizer {
         @Override
-        public void split(String piece, List<String> out) {
-            if (piece.isEmpty()) return;
+        public void split(String text, int from, int to, Sink sink) {
+            if (from == to) return;
             if (behavior.equals("Isolated")) {
                 // every match and every gap is its own piece (the common case: Qwen2, Llama-3)
-                int[] prev = {0};
-                pattern.matches(piece, (start, end) -> {
-                    if (prev[0] != start) out.add(piece.substring(prev[0], start));
-                    out.add(piece.substring(start, end));
+                int[] prev = {from};
+                pattern.matches(text, from, to, (start, end) -> {
+                    if (prev[0] != start) sink.piece(text, prev[0], start);
+                    sink.piece(text, start, end);
                     prev[0] = end;
                 });
-                if (prev[0] != piece.length()) out.add(piece.substring(prev[0]));
+                if (prev[0] != to) sink.piece(text, prev[0], to);
                 return;
             }
-            // (start, end, isDelimiter) covering the whole piece, as Pattern::find_matches gives them
+            // (start, end, isDelimiter) covering the whole slice, as Pattern::find_matches gives them
             List<int[]> parts = new ArrayList<>();
-            int[] prev = {0};
-            pattern.matches(piece, (start, end) -> {
+            int[] prev = {from};
+            pattern.matches(text, from, to, (start, end) -> {
                 if (prev[0] != start) parts.add(new int[] {prev[0], start, invert ? 1 : 0});
                 parts.add(new int[] {start, end, invert ? 0 : 1});
                 prev[0] = end;
             });
-            if (prev[0] != piece.length()) parts.add(new int[] {prev[0], piece.length(), invert ? 1 : 0});
+            if (prev[0] != to) parts.add(new int[] {prev[0], to, invert ? 1 : 0});
 
             List<int[]> kept = new ArrayList<>();
             switch (behavior) {
-                case "Isolated" -> kept.addAll(parts);
                 case "Removed" -> parts.stream().filter(p -> p[2] == 0).forEach(kept::add);
                 case "Contiguous" -> {
                     boolean previousMatch = false;
@@ -146,7 +166,7 @@ interface HfPreTokenizer {
                 default -> throw new IllegalStateException(behavior);
             }
             for (int[] p : kept) {
-                if (p[1] > p[0]) out.add(piece.substring(p[0], p[1]));
+                if (p[1] > p[0]) sink.piece(text, p[0], p[1]);
             }
         }
     }
@@ -161,29 +181,15 @@ interface HfPreTokenizer {
                 PieceSplitter.of(GPT2_REGEX, Pattern.compile(GPT2_REGEX, Pattern.UNICODE_CHARACTER_CLASS)), "Isolated", false);
 
         @Override
-        public void split(String piece, List<String> out) {
-            if (piece.isEmpty()) return;
-            if (addPrefixSpace && !piece.startsWith(" ")) piece = " " + piece;
-            if (useRegex) GPT2.split(piece, out);
-            else out.add(piece);
-        }
-    }
-
-    /** Whether ByteLevel is the last of the (flattened) steps of {@code node} and appears only there. */
-    static boolean endsWithByteLevel(JsonNode node) {
-        List<String> types = new ArrayList<>();
-        flatten(node, types);
-        return !types.isEmpty() && types.get(types.size() - 1).equals("ByteLevel")
-                && types.indexOf("ByteLevel") == types.size() - 1;
-    }
-
-    private static void flatten(JsonNode node, List<String> types) {
-        if (node == null || node.isNull()) return;
-        String type = node.path("type").asText("");
-        if (type.equals("Sequence")) {
-            for (JsonNode n : node.path("pretokenizers")) flatten(n, types);
-        } else {
-            types.add(type);
+        public void split(String text, int start, int end, Sink sink) {
+            if (start == end) return;
+            if (addPrefixSpace && text.charAt(start) != ' ') {
+                text = " " + text.substring(start, end);
+                start = 0;
+                end = text.length();
+            }
+            if (useRegex) GPT2.split(text, start, end, sink);
+            else sink.piece(text, start, end);
         }
     }
 }

@@ -123,16 +123,11 @@ public final class HfTokenizer implements Tokenizer {
     public int[] encode(String text) {
         text = Texts.replaceLoneSurrogates(text);
         IntList out = new IntList(Math.max(16, text.length() / 3));
-        List<String> pieces = new ArrayList<>();
         Utf8Buffer utf8 = new Utf8Buffer();
+        HfPreTokenizer.Sink toModel = (t, start, end) -> model.encode(t, start, end, utf8, out);
         for (HfAddedTokens.Segment segment : added.split(text)) {
-            if (segment.id() >= 0) {
-                out.add(segment.id());
-                continue;
-            }
-            pieces.clear();
-            preTokenizer.split(segment.text(), pieces);
-            for (String piece : pieces) model.encode(piece, utf8, out);
+            if (segment.id() >= 0) out.add(segment.id());
+            else preTokenizer.split(segment.text(), 0, segment.text().length(), toModel);
         }
         return out.toArray();
     }

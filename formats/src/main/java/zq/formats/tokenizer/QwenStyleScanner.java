@@ -18,9 +18,9 @@ final class QwenStyleScanner implements PieceSplitter {
     QwenStyleScanner(int maxDigits) { this.maxDigits = maxDigits; }
 
     @Override
-    public void matches(String s, Sink sink) {
-        int n = s.length();
-        int i = 0;
+    public void matches(String s, int from, int to, Sink sink) {
+        int n = to;
+        int i = from;
         while (i < n) {
             int end = matchAt(s, i, n);
             sink.piece(i, end);

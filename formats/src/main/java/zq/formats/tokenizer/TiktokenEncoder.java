@@ -37,7 +37,7 @@ public final class TiktokenEncoder {
     /** Appends the ranks of {@code text} (free of lone surrogates) to {@code out}. */
     public void encode(String text, IntList out) {
         Utf8Buffer utf8 = new Utf8Buffer();
-        splitter.matches(text, (start, end) -> {
+        splitter.matches(text, 0, text.length(), (start, end) -> {
             int length = utf8.encode(text, start, end);
             bpe.encode(utf8.bytes, length, out);
         });

@@ -159,7 +159,7 @@ class HfTokenizerTest {
     static List<String> split(String regex, String behavior, boolean invert, String text) {
         List<String> out = new ArrayList<>();
         java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex, java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
-        new HfPreTokenizer.Split(PieceSplitter.of(regex, p), behavior, invert).split(text, out);
+        new HfPreTokenizer.Split(PieceSplitter.of(regex, p), behavior, invert).split(text, 0, text.length(), (t, a, b) -> out.add(t.substring(a, b)));
         return out;
     }
 

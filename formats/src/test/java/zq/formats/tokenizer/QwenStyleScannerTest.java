@@ -28,7 +28,7 @@ class QwenStyleScannerTest {
 
     static List<String> scannerMatches(PieceSplitter splitter, String s) {
         List<String> out = new ArrayList<>();
-        splitter.matches(s, (start, end) -> out.add(s.substring(start, end)));
+        splitter.matches(s, 0, s.length(), (start, end) -> out.add(s.substring(start, end)));
         return out;
     }
 
