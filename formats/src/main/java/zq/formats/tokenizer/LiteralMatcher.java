@@ -12,16 +12,16 @@ import java.util.Map;
  * the longest (Hugging Face's Aho-Corasick {@code LeftmostLongest}; for 360Zhinao's specials, none of
  * which is a prefix of another, also what tiktoken's special-token regex finds). Matches do not overlap.
  */
-public final class LiteralMatcher {
+final class LiteralMatcher {
     /** A match of the literal with id {@code id} at {@code text[start..end)}. */
-    public record Match(int start, int end, int id) {}
+    record Match(int start, int end, int id) {}
 
     private record Literal(String text, int id) {}
 
     private final Map<Character, Literal[]> byFirstChar = new HashMap<>();
     private final boolean[] isFirstChar = new boolean[Character.MAX_VALUE + 1];
 
-    public LiteralMatcher(Map<String, Integer> literals) {
+    LiteralMatcher(Map<String, Integer> literals) {
         Map<Character, List<Literal>> groups = new HashMap<>();
         for (Map.Entry<String, Integer> e : literals.entrySet()) {
             if (e.getKey().isEmpty()) throw new IllegalArgumentException("empty special token text (id " + e.getValue() + ")");
@@ -36,7 +36,7 @@ public final class LiteralMatcher {
     }
 
     /** All non-overlapping matches in {@code text}, left to right. */
-    public List<Match> findAll(String text) {
+    List<Match> findAll(String text) {
         List<Match> matches = new ArrayList<>();
         if (byFirstChar.isEmpty()) return matches;
         int i = 0;
