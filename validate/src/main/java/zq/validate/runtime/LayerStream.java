@@ -27,14 +27,17 @@ public final class LayerStream {
     private final DecoderLayer decoder;
     private final OutputHead head;
 
-    public LayerStream(Checkpoint checkpoint) { this(checkpoint, DecoderLayer.DEFAULT_CHUNK_ROWS); }
+    public LayerStream(Checkpoint checkpoint) { this(checkpoint, DecoderLayer.DEFAULT_CHUNK_ROWS, 0); }
 
-    /** @param maxChunkRows rows per gemm (see {@link DecoderLayer}) */
-    public LayerStream(Checkpoint checkpoint, int maxChunkRows) {
+    /**
+     * @param maxChunkRows  rows per gemm (see {@link DecoderLayer})
+     * @param headSliceRows vocabulary rows of the output head read at once; 0 picks about 64 MB
+     */
+    public LayerStream(Checkpoint checkpoint, int maxChunkRows, int headSliceRows) {
         this.checkpoint = checkpoint;
         this.config = checkpoint.config();
         this.decoder = new DecoderLayer(config, maxChunkRows);
-        this.head = new OutputHead(checkpoint);
+        this.head = new OutputHead(checkpoint, headSliceRows);
     }
 
     public Checkpoint checkpoint() { return checkpoint; }

@@ -14,13 +14,18 @@ public final class OutputHead {
 
     private final Checkpoint checkpoint;
     private final String tensor;
-    private final int vocab, hidden;
+    private final int vocab, hidden, sliceRows;
 
-    public OutputHead(Checkpoint checkpoint) {
+    public OutputHead(Checkpoint checkpoint) { this(checkpoint, 0); }
+
+    /** @param sliceRows vocabulary rows per slice; 0 picks about 64 MB of weights */
+    public OutputHead(Checkpoint checkpoint, int sliceRows) {
         this.checkpoint = checkpoint;
         this.tensor = checkpoint.layout().outputProjection();
         this.vocab = checkpoint.config().vocabSize();
         this.hidden = checkpoint.config().hiddenSize();
+        if (sliceRows < 0) throw new IllegalArgumentException("head slice rows must be ≥ 0, got " + sliceRows);
+        this.sliceRows = sliceRows > 0 ? Math.min(sliceRows, vocab) : (int) Math.max(1, Math.min(vocab, SLICE_FLOATS / hidden));
         TensorInfo t = checkpoint.info(tensor);
         if (!t.hasShape(vocab, hidden)) {
             throw new IllegalArgumentException(checkpoint.dir() + ": tensor '" + tensor + "' has shape " + t.shapeString()
@@ -33,7 +38,7 @@ public final class OutputHead {
     public int hiddenSize() { return hidden; }
 
     /** Vocabulary rows per slice for this model's width. */
-    public int sliceRows() { return (int) Math.max(1, Math.min(vocab, SLICE_FLOATS / hidden)); }
+    public int sliceRows() { return sliceRows; }
 
     /** Head rows {@code [firstToken, firstToken+count)} in native memory. */
     public NativeMatrix slice(int firstToken, int count) {
