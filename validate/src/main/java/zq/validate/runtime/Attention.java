@@ -1,0 +1,90 @@
+package zq.validate.runtime;
+
+import zq.formats.ModelConfig;
+import zq.validate.linalg.Blas;
+
+/**
+ * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head one gemm for the
+ * scores of all the query heads that share it ({@code h / G} maps query head h to its KV head), a
+ * causal fp32 softmax, and one gemm against V. Windows never attend to each other.
+ */
+public final class Attention {
+    private final int heads, kvHeads, headDim;
+    private final float scale;
+    private final Rope rope;
+
+    public Attention(ModelConfig c) {
+        this.heads = c.numHeads();
+        this.kvHeads = c.numKvHeads();
+        this.headDim = c.headDim();
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.rope = Rope.of(c);
+    }
+
+    public Rope rope() { return rope; }
+
+    /**
+     * Attention output {@code [rows × heads·head_dim]} for q {@code [rows × heads·hd]} and k, v
+     * {@code [rows × kv_heads·hd]}; q and k are rotated in place.
+     */
+    public float[] apply(float[] q, float[] k, float[] v, int[] windowLengths) {
+        int rows = 0;
+        for (int len : windowLengths) rows += len;
+        float[] out = new float[rows * heads * headDim];
+        int row0 = 0;
+        for (int len : windowLengths) {
+            Rope.Table t = rope.table(len);
+            rope.rotate(q, row0, heads, t);
+            rope.rotate(k, row0, kvHeads, t);
+            for (int g = 0; g < kvHeads; g++) attendGroup(q, k, v, out, row0, len, g);
+            row0 += len;
+        }
+        return out;
+    }
+
+    private void attendGroup(float[] q, float[] k, float[] v, float[] out, int row0, int len, int g) {
+        int group = heads / kvHeads, qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        float[] kg = gather(k, row0, len, kvWidth, g * headDim);
+        float[] vg = gather(v, row0, len, kvWidth, g * headDim);
+        float[] qg = new float[group * len * headDim];
+        for (int j = 0; j < group; j++) {
+            int h = g * group + j;
+            for (int t = 0; t < len; t++) {
+                System.arraycopy(q, (row0 + t) * qWidth + h * headDim, qg, (j * len + t) * headDim, headDim);
+            }
+        }
+        float[] scores = Blas.matmulTransB(qg, group * len, headDim, kg, len);
+        for (int r = 0; r < group * len; r++) causalSoftmax(scores, r * len, len, r % len);
+        float[] mixed = Blas.matmul(scores, group * len, len, vg, headDim);
+        for (int j = 0; j < group; j++) {
+            int h = g * group + j;
+            for (int t = 0; t < len; t++) {
+                System.arraycopy(mixed, (j * len + t) * headDim, out, (row0 + t) * qWidth + h * headDim, headDim);
+            }
+        }
+    }
+
+    /** One head's columns of a window's rows, contiguous {@code [len × head_dim]} for the gemm. */
+    private float[] gather(float[] x, int row0, int len, int width, int col) {
+        float[] out = new float[len * headDim];
+        for (int t = 0; t < len; t++) System.arraycopy(x, (row0 + t) * width + col, out, t * headDim, headDim);
+        return out;
+    }
+
+    /** Scaled softmax of one score row over keys {@code 0..position}; later keys get probability 0. */
+    private void causalSoftmax(float[] s, int off, int len, int position) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i <= position; i++) {
+            s[off + i] *= scale;
+            max = Math.max(max, s[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i <= position; i++) {
+            float e = (float) Math.exp(s[off + i] - max);
+            s[off + i] = e;
+            sum += e;
+        }
+        for (int i = 0; i <= position; i++) s[off + i] = (float) (s[off + i] / sum);
+        for (int i = position + 1; i < len; i++) s[off + i] = 0f;
+    }
+}

@@ -1,0 +1,21 @@
+package zq.validate.runtime;
+
+import zq.formats.Checkpoint;
+import zq.formats.CheckpointException;
+
+/** Rows of a 2-D weight read straight from the mapped file, rejecting NaN and infinity as Checkpoint.floats does. */
+final class CheckedRows {
+    private CheckedRows() {}
+
+    static float[] read(Checkpoint checkpoint, String tensor, long firstRow, int count) {
+        float[] v = checkpoint.rows(tensor, firstRow, count);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                int cols = v.length / count;
+                throw new CheckpointException(checkpoint.fileOf(tensor).path() + ": tensor '" + tensor + "' has a non-finite value ("
+                        + v[i] + ") at row " + (firstRow + i / cols) + ", column " + i % cols);
+            }
+        }
+        return v;
+    }
+}
