@@ -131,7 +131,7 @@ def build_chat_examples(zh_poems, en_chapters, n, rng, with_system_every=3):
             if len(verses) < 2:
                 continue
             j = rng.randrange(len(verses) - 1)
-            title = poem[0]
+            title = poem[0].replace("题目:", "")
             turns = [("user", f"请续写{title}的下一句：{verses[j]}"), ("assistant", verses[j + 1])]
             if rng.random() < 0.3 and j + 2 < len(verses):
                 turns += [("user", "再来一句。"), ("assistant", verses[j + 2])]
@@ -147,7 +147,7 @@ def build_chat_examples(zh_poems, en_chapters, n, rng, with_system_every=3):
                      ("assistant", " ".join(words[cut:]))]
         msgs = []
         if i % with_system_every == 0:
-            msgs.append({"from": "system", "value": systems[i % len(systems)]})
+            msgs.append({"from": "system", "value": systems[(i // 2) % 2] if i % 2 == 0 else systems[2]})
         msgs += [{"from": r, "value": v} for r, v in turns]
         convs.append(msgs)
     return convs
@@ -175,7 +175,7 @@ def stage_corpus(args):
 
     # calib.txt: ~50 KB of training text, Chinese and English.
     zh_pick = rng.sample(train_zh, 60)
-    en_pick = [c[1] for c in rng.sample(train_en, 12)]
+    en_pick = [c[1] for c in rng.sample(train_en, 10)]
     mix = []
     while zh_pick or en_pick:
         if en_pick:
@@ -183,12 +183,18 @@ def stage_corpus(args):
         for _ in range(5):
             if zh_pick:
                 mix.append(zh_pick.pop())
-    calib_text = "\n\n".join(mix) + "\n"
+    kept, size = [], 0
+    for doc in mix:
+        if size >= 50_000:
+            break
+        kept.append(doc)
+        size += len(doc.encode()) + 2
+    calib_text = "\n\n".join(kept) + "\n"
 
     en_texts = [c[1] for c in train_en]
     calib_convs = build_chat_examples(train_zh, train_en, 110, random.Random(SEED + 1))
     calib_json = [{"id": f"calib-{i:03d}", "conversations": c} for i, c in enumerate(calib_convs)]
-    train_convs = build_chat_examples(train_zh, train_en, 3000, random.Random(SEED + 2))
+    train_convs = build_chat_examples(train_zh, train_en, 1200, random.Random(SEED + 2))
 
     data_dir = os.path.join(args.out, "data")
     os.makedirs(data_dir, exist_ok=True)
