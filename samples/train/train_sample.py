@@ -509,16 +509,19 @@ class ZhinaoModel(nn.Module):
         self.embed_tokens = nn.Embedding(c["vocab_size"], c["hidden_size"])
         self.layers = nn.ModuleList(DecoderLayer(c) for _ in range(c["num_hidden_layers"]))
         self.norm = RMSNorm(c["hidden_size"], c["rms_norm_eps"])
-        hd = c["hidden_size"] // c["num_attention_heads"]
-        # inv_freq kept in fp32 (360Zhinao tech report), as HF computes it.
-        inv_freq = 1.0 / (c["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self.head_dim = c["hidden_size"] // c["num_attention_heads"]
+        self.rope_theta = c["rope_theta"]
 
     def forward(self, ids):
         x = self.embed_tokens(ids)
-        T = ids.shape[1]
-        pos = torch.arange(T, dtype=torch.float32)
-        freqs = torch.outer(pos, self.inv_freq)
+        # fp32 (training): inv_freq and angles in fp32 as HF and the 360Zhinao tech report do.
+        # fp64 (golden data): everything in fp64, so an independent double-precision port can match
+        # to ~1e-12 instead of inheriting fp32 angle rounding (~1e-5 at position 255).
+        rope_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+        hd = self.head_dim
+        inv_freq = 1.0 / (self.rope_theta ** (torch.arange(0, hd, 2, dtype=torch.int64).to(rope_dtype) / hd))
+        pos = torch.arange(ids.shape[1], dtype=rope_dtype)
+        freqs = torch.outer(pos, inv_freq)
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
         for layer in self.layers:
@@ -788,6 +791,59 @@ def load_exported_model(args, dtype):
     return model.to(dtype).eval(), cfg
 
 
+def per_head_reference_logits(tensors, cfg, ids):
+    """A second, loop-level float64 forward over a Qwen2-style checkpoint obtained by de-interleaving
+    qkv_proj the way vLLM's / chatllm.cpp's Zhinao loaders do (view rows as (nKV, G+2, hd); slots
+    0..G-1 -> Q, G -> K, G+1 -> V). Guards the fused-layout forward used everywhere else."""
+    t = {k: v.to(torch.float64) for k, v in tensors.items()}
+    H, nh, nkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd, G, eps = H // nh, nh // nkv, cfg["rms_norm_eps"]
+    inv = [1.0 / (cfg["rope_theta"] ** (2 * i / hd)) for i in range(hd // 2)]
+
+    def rms(x, w):
+        return w * (x / torch.sqrt((x * x).mean() + eps))
+
+    def rope(v, pos):
+        out = v.clone()
+        for i in range(hd // 2):
+            c, s = math.cos(pos * inv[i]), math.sin(pos * inv[i])
+            out[i] = v[i] * c - v[i + hd // 2] * s
+            out[i + hd // 2] = v[i + hd // 2] * c + v[i] * s
+        return out
+
+    xs = [t["model.embed_tokens.weight"][i].clone() for i in ids]
+    for L in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{L}."
+        w = t[p + "self_attn.qkv_proj.weight"].view(nkv, G + 2, hd, H)
+        b = t[p + "self_attn.qkv_proj.bias"].view(nkv, G + 2, hd)
+        wq, bq = w[:, :G].reshape(nh * hd, H), b[:, :G].reshape(nh * hd)
+        wk, bk = w[:, G].reshape(nkv * hd, H), b[:, G].reshape(nkv * hd)
+        wv, bv = w[:, G + 1].reshape(nkv * hd, H), b[:, G + 1].reshape(nkv * hd)
+        hs = [rms(x, t[p + "input_layernorm.weight"]) for x in xs]
+        q = [(wq @ h + bq).view(nh, hd) for h in hs]
+        k = [(wk @ h + bk).view(nkv, hd) for h in hs]
+        v = [(wv @ h + bv).view(nkv, hd) for h in hs]
+        q = [torch.stack([rope(q[pos][h], pos) for h in range(nh)]) for pos in range(len(ids))]
+        k = [torch.stack([rope(k[pos][h], pos) for h in range(nkv)]) for pos in range(len(ids))]
+        new = []
+        for pos in range(len(ids)):
+            heads = []
+            for h in range(nh):
+                kv = h // G
+                sc = torch.tensor([float(q[pos][h] @ k[s][kv]) / math.sqrt(hd) for s in range(pos + 1)],
+                                  dtype=torch.float64)
+                a = torch.exp(sc - sc.max())
+                a = a / a.sum()
+                heads.append(sum(a[s] * v[s][kv] for s in range(pos + 1)))
+            x = xs[pos] + t[p + "self_attn.o_proj.weight"] @ torch.cat(heads)
+            h2 = rms(x, t[p + "post_attention_layernorm.weight"])
+            g = t[p + "mlp.gate_proj.weight"] @ h2
+            u = t[p + "mlp.up_proj.weight"] @ h2
+            new.append(x + t[p + "mlp.down_proj.weight"] @ (g / (1 + torch.exp(-g)) * u))
+        xs = new
+    return torch.stack([t["lm_head.weight"] @ rms(x, t["model.norm.weight"]) for x in xs])
+
+
 def stage_golden(args):
     torch.set_num_threads(1)
     tok = load_tokenizer(args)
@@ -804,6 +860,11 @@ def stage_golden(args):
     first = ev[:16]
     with torch.no_grad():
         logits = model64(torch.tensor([first]))[0]
+    _, tensors = read_safetensors_bf16(os.path.join(args.out, "zhinao-tiny", "model.safetensors"))
+    ref = per_head_reference_logits(tensors, cfg, first)
+    diff = float((ref - logits).abs().max())
+    log(f"per-head reference vs fused forward, 16 tokens: max |logit diff| {diff:.3e}")
+    assert diff < 1e-9, diff
     calib = read_json(os.path.join(args.out, "data", "calib-conversations.json"))
     chat_idx = next(i for i, cv in enumerate(calib) if cv["conversations"][0]["from"] != "system")
     chat_ids = tok.encode_chat(calib[chat_idx]["conversations"])
