@@ -620,18 +620,25 @@ def stage_train(args):
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
 
-    def lr_at(step):
+    # Progress through the cosine schedule: by step count, or (with --minutes) by elapsed wall time,
+    # so the run ends within the time budget however loaded the shared CPU is.
+    def progress(step, elapsed):
+        if args.minutes:
+            return min(1.0, elapsed / (args.minutes * 60))
+        return step / args.steps
+
+    def lr_at(step, frac):
         if step < args.warmup:
             return args.lr * (step + 1) / args.warmup
-        t = (step - args.warmup) / max(1, args.steps - args.warmup)
-        return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t))
+        return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
 
     n_chunks = (len(stream) - 1) // SEQ_LEN
     order = torch.randperm(n_chunks, generator=torch.Generator().manual_seed(SEED))
     cursor = 0
     t0 = time.time()
     history = []
-    for step in range(args.steps):
+    step, frac = 0, 0.0
+    while (frac < 1.0) if args.minutes else (step < args.steps):
         idx = []
         for _ in range(args.batch):
             if cursor == n_chunks:
@@ -640,29 +647,35 @@ def stage_train(args):
             idx.append(int(order[cursor]) * SEQ_LEN)
             cursor += 1
         batch = torch.stack([stream[i:i + SEQ_LEN + 1] for i in idx])
+        lr = lr_at(step, frac)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % 50 == 0 or step == args.steps - 1:
-            msg = f"step {step} loss {loss.item():.3f} lr {lr_at(step):.2e} {time.time() - t0:.0f}s"
-            if step % 500 == 0 or step == args.steps - 1:
+        step += 1
+        frac = progress(step, time.time() - t0)
+        last = (frac >= 1.0) if args.minutes else (step == args.steps)
+        if step % 25 == 0 or last:
+            msg = f"step {step} loss {loss.item():.3f} lr {lr:.2e} {time.time() - t0:.0f}s"
+            if step % 100 == 0 or last:
                 model.eval()
                 s, c, _ = windowed_nll(model, ev, SEQ_LEN, torch.float32)
                 model.train()
                 msg += f" held-out ppl {math.exp(s / c):.2f}"
-                history.append({"step": step, "train_loss": loss.item(), "eval_ppl": math.exp(s / c)})
+                history.append({"step": step, "train_loss": loss.item(), "eval_ppl": math.exp(s / c),
+                                "seconds": time.time() - t0})
             log(msg)
     elapsed = time.time() - t0
+    args.steps = step
     torch.save(model.state_dict(), os.path.join(args.work, "model.pt"))
     write_json(os.path.join(args.work, "train_log.json"), {
         "seconds": elapsed, "params": nparams, "steps": args.steps, "batch": args.batch, "seq_len": SEQ_LEN,
         "tokens_seen": args.steps * args.batch * SEQ_LEN, "stream_tokens": len(stream), "lr": args.lr,
-        "min_lr": args.min_lr, "warmup": args.warmup, "zh_repeat": args.zh_repeat, "history": history,
+        "min_lr": args.min_lr, "warmup": args.warmup, "minutes": args.minutes, "zh_repeat": args.zh_repeat, "history": history,
         "config": cfg})
     log(f"trained in {elapsed:.0f}s")
 
@@ -919,11 +932,13 @@ def main():
                     help="stages to run, in order (default: all but bench)")
     ap.add_argument("--out", default=os.path.dirname(here), help="samples/ folder")
     ap.add_argument("--work", default="/tmp/zhinao-tiny-work", help="scratch folder (full corpus, checkpoints)")
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=900, help="optimizer steps (ignored with --minutes)")
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="train for this wall time instead of --steps (cosine schedule over the time)")
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr", type=float, default=2e-4)
-    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--zh-repeat", type=int, default=4, help="times each training poem is repeated")
     ap.add_argument("--zh-bpe-weight", type=int, default=8, help="weight of poem text in BPE pair counts")
     args = ap.parse_args()
