@@ -30,7 +30,7 @@ record Gather(List<TensorRef> sources, long rows, List<Piece> pattern) {
             }
         }
         for (Piece p : pattern) {
-            if (p.start < 0 || p.length <= 0 || p.start + p.length > rowLength(sources.get(p.source))) {
+            if (p.start < 0 || p.length <= 0 || p.start + p.length > sources.get(p.source).info().numel() / rows) {
                 throw new IllegalArgumentException("piece " + p + " lies outside a row of " + sources.get(p.source).name());
             }
         }
