@@ -68,6 +68,7 @@ public final class ConvertBenchmark {
         Path model = work.resolve("model-" + gigabytes + "GB");
         long t0 = System.nanoTime();
         if (!SyntheticModel.exists(model)) SyntheticModel.write(model, config(gigabytes), DType.BF16, 42, 2_000_000_000L);
+        syncAll(model); // else the first run competes with the write-back of the freshly generated model
         double generate = (System.nanoTime() - t0) / 1e9;
         List<Run> runs = new ArrayList<>();
         try {

@@ -122,13 +122,16 @@ class CheckpointConverterTest {
         }
     }
 
-    @Test void gptqDtypeChangesOnlyTensorsOutsideQuantizedLinears() throws Exception {
+    @Test void gptqRopeAndDtypeChangeOnlyConfigAndTensorsOutsideQuantizedLinears() throws Exception {
         ObjectNode cfg = TinyCheckpoint.gptq(TinyCheckpoint.zhinao(64, 4, 2), 32);
         cfg.with("quantization_config").put("model_file_base_name", "gptq_model-4bit-32g");
         Path in = TinyCheckpoint.write(tmp.resolve("g"), cfg, DType.F16, 3, Map.of());
         Files.writeString(in.resolve("quantize_config.json"), "{\"bits\":4,\"model_file_base_name\":\"gptq_model-4bit-32g\"}");
-        CheckpointConverter.convert(in, tmp.resolve("o"), ConvertOptions.none().withDtype(DType.BF16));
+        CheckpointConverter.convert(in, tmp.resolve("o"), ConvertOptions.none().withDtype(DType.BF16).withRopeBase(1e6));
         try (Checkpoint a = Checkpoint.open(in); Checkpoint b = Checkpoint.open(tmp.resolve("o"))) {
+            assertEquals(1e6, b.config().ropeTheta());
+            ObjectNode q0 = (ObjectNode) a.config().json().get("quantization_config"), q1 = (ObjectNode) b.config().json().get("quantization_config");
+            assertOnlyKeysChanged(q0, q1, List.of("model_file_base_name"));
             for (String n : a.tensorNames()) {
                 boolean quantizedLinear = n.contains("_proj.");
                 DType expected = quantizedLinear ? a.info(n).dtype() : DType.BF16;
