@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +14,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -107,68 +110,95 @@ public final class Checkpoint implements AutoCloseable {
 
     private static List<Path> shardsFromIndex(Path dir, Path index) {
         Path root = dir.toAbsolutePath().normalize();
-        List<Path> shards = new ArrayList<>();
+        Set<Path> shards = new TreeSet<>();
         for (Map.Entry<String, String> e : weightMap(index).entrySet()) {
             String name = e.getValue();
-            Path p = root.resolve(name).normalize();
-            if (name.isEmpty() || Path.of(name).isAbsolute() || !p.getParent().equals(root) || name.contains("..")) {
+            Path p = shardPath(root, name);
+            if (p == null) {
                 throw new CheckpointException(index + ": shard name '" + name + "' for tensor '" + e.getKey()
-                        + "' escapes the model folder");
+                        + "' is not a file name inside the model folder");
             }
-            if (!shards.contains(p)) {
-                if (!Files.isRegularFile(p)) {
-                    throw new CheckpointException(index + ": shard '" + name + "' (for tensor '" + e.getKey() + "') is missing");
-                }
-                shards.add(p);
+            if (shards.add(p) && !Files.isRegularFile(p)) {
+                throw new CheckpointException(index + ": shard '" + name + "' (for tensor '" + e.getKey() + "') is missing");
             }
         }
         if (shards.isEmpty()) throw new CheckpointException(index + ": weight_map is empty");
-        return shards;
+        return List.copyOf(shards);
+    }
+
+    /** The shard file {@code name} names directly inside {@code root}, or null if it points anywhere else. */
+    private static Path shardPath(Path root, String name) {
+        try {
+            if (name.isEmpty() || Path.of(name).isAbsolute()) return null;
+            Path p = root.resolve(name).normalize();
+            return root.equals(p.getParent()) ? p : null;
+        } catch (InvalidPathException e) {
+            return null;
+        }
     }
 
     private static void checkIndexAgainstShards(Path index, Map<String, SafetensorsFile> owner) {
-        for (Map.Entry<String, String> e : weightMap(index).entrySet()) {
+        Map<String, String> weightMap = weightMap(index);
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
             SafetensorsFile f = owner.get(e.getKey());
             if (f == null) {
                 throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is listed in shard '" + e.getValue()
                         + "' but that shard does not contain it");
             }
-            if (!f.path().getFileName().toString().equals(e.getValue())) {
+            if (!f.path().getFileName().toString().equals(Path.of(e.getValue()).getFileName().toString())) {
                 throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is listed in '" + e.getValue()
                         + "' but found in '" + f.path().getFileName() + "'");
+            }
+        }
+        for (Map.Entry<String, SafetensorsFile> e : owner.entrySet()) {
+            if (!weightMap.containsKey(e.getKey())) {
+                throw new CheckpointException(index + ": tensor '" + e.getKey() + "' in shard '" + e.getValue().path().getFileName()
+                        + "' is not listed in the weight_map");
             }
         }
     }
 
     /**
-     * Checks that every tensor the config implies is present with the right shape; extra tensors
-     * that loaders ignore (rotary caches) are allowed, anything else unexpected is reported.
+     * Checks that every tensor the config implies is present with the right shape and a usable dtype
+     * (floating point, or I32 for GPTQ's packed qweight/qzeros/g_idx); extra tensors that loaders
+     * ignore (rotary caches) are allowed, anything else unexpected is reported. The message names the
+     * first few problems and counts the rest.
      */
     public void verify() {
         List<String> problems = new ArrayList<>();
         Map<String, long[]> expected = layout.expectedTensors();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
-            SafetensorsFile f = owner.get(e.getKey());
+            String name = e.getKey();
+            SafetensorsFile f = owner.get(name);
             if (f == null) {
-                problems.add("tensor '" + e.getKey() + "' is missing (expected shape " + Arrays.toString(e.getValue()) + ")");
+                problems.add("tensor '" + name + "' is missing (expected shape " + Arrays.toString(e.getValue()) + ")");
                 continue;
             }
-            TensorInfo t = f.info(e.getKey());
+            TensorInfo t = f.info(name);
             if (!t.hasShape(e.getValue())) {
-                problems.add("tensor '" + e.getKey() + "' has shape " + t.shapeString() + ", config implies "
+                problems.add("tensor '" + name + "' has shape " + t.shapeString() + ", config implies "
                         + Arrays.toString(e.getValue()));
+            }
+            boolean packed = name.endsWith(".qweight") || name.endsWith(".qzeros") || name.endsWith(".g_idx");
+            if (packed ? t.dtype() != DType.I32 : !t.dtype().isFloatingPoint()) {
+                problems.add("tensor '" + name + "' has dtype " + t.dtype() + ", expected " + (packed ? "I32" : "a floating-point dtype"));
             }
         }
         for (String name : owner.keySet()) {
             if (!expected.containsKey(name) && !ignorable(name)) problems.add("unexpected tensor '" + name + "'");
         }
         if (!problems.isEmpty()) {
-            String head = dir + ": " + problems.get(0);
-            throw new CheckpointException(problems.size() == 1 ? head : head + " (and " + (problems.size() - 1) + " more problems)");
+            int shown = Math.min(problems.size(), MAX_PROBLEMS_SHOWN);
+            String msg = dir + ": " + String.join("; ", problems.subList(0, shown));
+            if (problems.size() > shown) msg += " (and " + (problems.size() - shown) + " more problems)";
+            throw new CheckpointException(msg);
         }
     }
 
-    private static boolean ignorable(String name) {
+    private static final int MAX_PROBLEMS_SHOWN = 3;
+
+    /** Buffers some exporters save but loaders skip: not parameters. */
+    static boolean ignorable(String name) {
         return name.endsWith("rotary_emb.inv_freq") || name.endsWith("cos_cached") || name.endsWith("sin_cached");
     }
 
@@ -213,8 +243,8 @@ public final class Checkpoint implements AutoCloseable {
         SafetensorsFile f = fileOf(name);
         TensorInfo t = f.info(name);
         int cols = (int) t.shape()[1];
-        float[] out = new float[count * cols];
-        f.readFloats(t, row * cols, out, 0, count * cols);
+        float[] out = new float[Math.multiplyExact(count, cols)];
+        f.readFloats(t, row * cols, out, 0, out.length);
         return out;
     }
 

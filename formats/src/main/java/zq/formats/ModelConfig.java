@@ -2,7 +2,6 @@ package zq.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -15,7 +14,7 @@ import java.nio.file.Path;
  * rewritten config changes only what a conversion sets.
  */
 public final class ModelConfig {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path source;
     private final ObjectNode json;
@@ -29,6 +28,11 @@ public final class ModelConfig {
     private final QuantizationConfig quantization;
 
     private ModelConfig(Path source, ObjectNode json) {
+        this(source, json, json.get("quantization_config"), source);
+    }
+
+    /** {@code quantization} comes from config.json or, for older AutoGPTQ folders, quantize_config.json. */
+    private ModelConfig(Path source, ObjectNode json, JsonNode quantization, Path quantizationSource) {
         this.source = source;
         this.json = json;
         this.architecture = detect(source, json);
@@ -40,22 +44,30 @@ public final class ModelConfig {
         JsonNode kv = json.get("num_key_value_heads");
         this.numKvHeads = kv == null || kv.isNull() ? numHeads : positive(source, "num_key_value_heads", kv);
         JsonNode hd = json.get("head_dim");
-        this.headDim = hd == null || hd.isNull() ? hiddenSize / numHeads : positive(source, "head_dim", hd);
-        if (hd == null && hiddenSize % numHeads != 0) {
+        boolean derivedHeadDim = hd == null || hd.isNull();
+        this.headDim = derivedHeadDim ? hiddenSize / numHeads : positive(source, "head_dim", hd);
+        if (derivedHeadDim && hiddenSize % numHeads != 0) {
             throw new CheckpointException(source + ": hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numHeads);
         }
         if (numHeads % numKvHeads != 0) {
             throw new CheckpointException(source + ": num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
         }
         this.maxPositionEmbeddings = json.path("max_position_embeddings").asInt(4096);
-        this.ropeTheta = json.path("rope_theta").asDouble(10000.0);
-        this.rmsNormEps = json.path("rms_norm_eps").asDouble(1e-6);
-        this.ropeScaling = RopeScaling.parse(json.get("rope_scaling"), source);
+        // transformers v5 writes rope_parameters {rope_theta, rope_type, ...} instead of rope_theta/rope_scaling
+        JsonNode ropeParameters = json.path("rope_parameters");
+        this.ropeTheta = number(source, json, "rope_theta", number(source, ropeParameters, "rope_theta", 10000.0));
+        this.rmsNormEps = number(source, json, "rms_norm_eps", 1e-6);
+        JsonNode scaling = json.get("rope_scaling");
+        if ((scaling == null || scaling.isNull()) && ropeParameters.isObject()
+                && !ropeParameters.path("rope_type").asText("default").equals("default")) {
+            scaling = ropeParameters;
+        }
+        this.ropeScaling = RopeScaling.parse(scaling, source);
         this.tieWordEmbeddings = json.path("tie_word_embeddings").asBoolean(false);
         this.attentionBias = json.path("attention_bias").asBoolean(false) || json.path("bias").asBoolean(false);
         this.mlpBias = json.path("mlp_bias").asBoolean(false);
         this.torchDtype = json.path("torch_dtype").asText(json.path("dtype").asText("float32"));
-        this.quantization = QuantizationConfig.parse(json.get("quantization_config"), source);
+        this.quantization = QuantizationConfig.parse(quantization, quantizationSource);
         String act = json.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new CheckpointException(source + ": hidden_act '" + act + "' is not supported (silu only)");
     }
@@ -69,8 +81,20 @@ public final class ModelConfig {
             throw new CheckpointException(configJson + ": not valid JSON: " + e.getMessage(), e);
         }
         if (n == null || !n.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
-        return new ModelConfig(configJson, (ObjectNode) n);
+        ObjectNode json = (ObjectNode) n;
+        Path quantizeConfig = configJson.resolveSibling(QUANTIZE_CONFIG);
+        if (json.hasNonNull("quantization_config") || !Files.isRegularFile(quantizeConfig)) return new ModelConfig(configJson, json);
+        JsonNode q;
+        try {
+            q = JSON.readTree(quantizeConfig.toFile());
+        } catch (IOException e) {
+            throw new CheckpointException(quantizeConfig + ": not valid JSON: " + e.getMessage(), e);
+        }
+        return new ModelConfig(configJson, json, q, quantizeConfig);
     }
+
+    /** AutoGPTQ's separate file for the quantization settings, read when config.json has none. */
+    public static final String QUANTIZE_CONFIG = "quantize_config.json";
 
     /** Parses an in-memory config (its copy); {@code source} names it in errors. */
     public static ModelConfig of(ObjectNode json, Path source) { return new ModelConfig(source, json.deepCopy()); }
@@ -88,6 +112,13 @@ public final class ModelConfig {
                     + "', architectures " + json.path("architectures") + "); zq supports llama, qwen2, mistral, zhinao");
         }
         return a;
+    }
+
+    private static double number(Path source, JsonNode json, String key, double dflt) {
+        JsonNode v = json.get(key);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isNumber()) throw new CheckpointException(source + ": config field '" + key + "' must be a number, got " + v);
+        return v.asDouble();
     }
 
     private static int required(Path source, ObjectNode json, String key) {
@@ -132,13 +163,8 @@ public final class ModelConfig {
     /** A deep copy of the whole JSON, every key in its original order, for rewriting. */
     public ObjectNode json() { return json.deepCopy(); }
 
-    public static String toJson(ObjectNode node) {
-        try {
-            return JSON.writeValueAsString(node) + "\n";
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    /** The node as config.json text, laid out as transformers writes it. */
+    public static String toJson(ObjectNode node) { return HfJson.pretty(node); }
 
     public static void write(ObjectNode node, Path file) throws IOException {
         Files.writeString(file, toJson(node));

@@ -71,11 +71,15 @@ public record ModelLayout(ModelConfig config, String embedTokens, String finalNo
      * Every tensor a checkpoint of this config must contain, with its shape. Linears appear as
      * {@code .weight} for a dense checkpoint and as {@code qweight/qzeros/scales/g_idx} for GPTQ.
      */
-    public Map<String, long[]> expectedTensors() {
+    public Map<String, long[]> expectedTensors() { return tensors(config.quantization()); }
+
+    /** The tensors of the dense model this config describes, whether or not its checkpoint is quantized. */
+    public Map<String, long[]> denseTensors() { return tensors(null); }
+
+    private Map<String, long[]> tensors(QuantizationConfig qc) {
         Map<String, long[]> m = new LinkedHashMap<>();
         int h = config.hiddenSize(), v = config.vocabSize();
         m.put(embedTokens, new long[]{v, h});
-        QuantizationConfig qc = config.quantization();
         for (LayerLayout l : layers) {
             m.put(l.inputNorm(), new long[]{h});
             for (LinearRef lin : l.linears()) {

@@ -18,7 +18,10 @@ public record QuantizationConfig(int bits, int groupSize, boolean descAct, boole
             throw new CheckpointException(source + ": quantization_config.quant_method '" + method + "' is not supported (only gptq)");
         }
         int bits = q.path("bits").asInt(-1);
-        if (bits != 4) throw new CheckpointException(source + ": quantization_config.bits is " + q.path("bits") + "; zq reads 4-bit GPTQ only");
+        if (bits != 4) {
+            throw new CheckpointException(source + ": quantization_config.bits is " + (q.has("bits") ? q.get("bits").toString() : "missing")
+                    + "; zq reads 4-bit GPTQ only");
+        }
         int group = q.path("group_size").asInt(-1);
         if (group == 0 || group < -1) throw new CheckpointException(source + ": quantization_config.group_size " + group + " is invalid");
         String format = q.path("checkpoint_format").asText("gptq");

@@ -1,5 +1,7 @@
 package zq.formats;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +11,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A safetensors file opened for reading, validated as strictly as the reference implementation.
@@ -32,7 +37,14 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Largest piece mapped at once; a MappedByteBuffer cannot exceed Integer.MAX_VALUE. */
     static final long MAX_MAP = 1L << 30;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys and anything after the JSON object are errors, as with the reference's serde_json. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** Valid safetensors dtypes that zq has no decoder for: reported as unsupported rather than unknown. */
+    private static final Set<String> FOREIGN_DTYPES = Set.of("F4", "F6_E2M3", "F6_E3M2", "F8_E5M2", "F8_E4M3",
+            "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64");
 
     private final Path path;
     private final FileChannel channel;
@@ -72,7 +84,7 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0);
             long n = lenBuf.getLong(0);
-            if (n < 0 || n > MAX_HEADER_SIZE) {
+            if (Long.compareUnsigned(n, MAX_HEADER_SIZE) > 0) {
                 throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_SIZE + " bytes");
             }
             if (8 + n > size) {
@@ -82,9 +94,16 @@ public final class SafetensorsFile implements AutoCloseable {
             readFully(ch, hb, 8);
             byte[] header = hb.array();
             if (n == 0 || header[0] != '{') throw bad(file, "header is not a JSON object (must start with '{')");
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(header)).toString();
+            } catch (CharacterCodingException e) {
+                throw bad(file, "header is not valid UTF-8");
+            }
             JsonNode root;
             try {
-                root = JSON.readTree(new String(header, StandardCharsets.UTF_8));
+                root = JSON.readTree(text);
             } catch (IOException e) {
                 throw bad(file, "header is not valid JSON: " + firstLine(e.getMessage()));
             }
@@ -108,6 +127,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
+        if (node.isNull()) return; // serde reads null as an absent Option
         if (!node.isObject()) throw bad(file, "__metadata__ must be an object of strings");
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> m = it.next();
@@ -121,19 +141,22 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode dt = node.get("dtype");
         if (dt == null || !dt.isTextual()) throw bad(file, "tensor '" + name + "': missing dtype");
         DType dtype = DType.fromSafetensorsName(dt.asText());
-        if (dtype == null) throw bad(file, "tensor '" + name + "': unknown dtype '" + dt.asText() + "'");
+        if (dtype == null) {
+            throw bad(file, "tensor '" + name + "': " + (FOREIGN_DTYPES.contains(dt.asText())
+                    ? "dtype " + dt.asText() + " is not supported by zq" : "unknown dtype '" + dt.asText() + "'"));
+        }
         JsonNode sh = node.get("shape");
         if (sh == null || !sh.isArray()) throw bad(file, "tensor '" + name + "': missing shape");
         long[] shape = new long[sh.size()];
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = sh.get(i);
-            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
                 throw bad(file, "tensor '" + name + "': shape " + sh + " is not a list of non-negative integers");
             }
             shape[i] = d.asLong();
         }
         JsonNode off = node.get("data_offsets");
-        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()) {
+        if (off == null || !off.isArray() || off.size() != 2 || !isLong(off.get(0)) || !isLong(off.get(1))) {
             throw bad(file, "tensor '" + name + "': data_offsets must be [begin, end]");
         }
         long begin = off.get(0).asLong(), end = off.get(1).asLong();
@@ -151,6 +174,8 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         return t;
     }
+
+    private static boolean isLong(JsonNode n) { return n.isIntegralNumber() && n.canConvertToLong(); }
 
     private static void checkOffsets(Path file, java.util.Collection<TensorInfo> all, long dataSize) {
         List<TensorInfo> sorted = new ArrayList<>(all);
@@ -194,8 +219,13 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Maps {@code length} bytes of tensor {@code t} starting {@code offset} bytes into it (length ≤ 1 GiB). */
     public ByteBuffer map(TensorInfo t, long offset, long length) {
-        if (offset < 0 || length < 0 || offset + length > t.byteSize() || length > MAX_MAP) {
-            throw new IllegalArgumentException("range [" + offset + ", " + (offset + length) + ") outside tensor " + t.name());
+        if (offset < 0 || length < 0 || offset + length > t.byteSize()) {
+            throw new IllegalArgumentException("range [" + offset + ", " + (offset + length) + ") outside tensor '" + t.name()
+                    + "' of " + t.byteSize() + " bytes");
+        }
+        if (length > MAX_MAP) {
+            throw new IllegalArgumentException("cannot map " + length + " bytes of tensor '" + t.name() + "' at once (limit "
+                    + MAX_MAP + "); read it in pieces with forEachPiece");
         }
         try {
             return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + offset, length).order(ByteOrder.LITTLE_ENDIAN);
@@ -207,27 +237,45 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Maps the whole tensor; for tensors under 1 GiB. */
     public ByteBuffer map(TensorInfo t) { return map(t, 0, t.byteSize()); }
 
+    /** Receives one mapped piece of a tensor; {@code firstElement} is the tensor element the piece starts at. */
+    @FunctionalInterface
+    public interface PieceReader {
+        void accept(ByteBuffer piece, long firstElement) throws IOException;
+    }
+
+    /**
+     * Maps elements {@code [first, first+count)} of {@code t} in consecutive pieces of at most 1 GiB,
+     * each a whole number of elements, and hands them to {@code reader} in order. This is how tensors
+     * larger than a MappedByteBuffer (2 GiB) are read.
+     */
+    public void forEachPiece(TensorInfo t, long first, long count, PieceReader reader) throws IOException {
+        if (first < 0 || count < 0 || first + count > t.numel()) {
+            throw new IllegalArgumentException("elements [" + first + ", " + (first + count) + ") outside tensor '" + t.name()
+                    + "' of " + t.numel() + " elements");
+        }
+        int es = t.dtype().bytes();
+        long perPiece = MAX_MAP / es;
+        for (long done = 0; done < count; ) {
+            long n = Math.min(count - done, perPiece);
+            reader.accept(map(t, (first + done) * es, n * es), first + done);
+            done += n;
+        }
+    }
+
     /**
      * Reads {@code count} elements starting at element {@code first} of a floating-point tensor into
      * {@code dst[dstOff..]}, converting to fp32.
      */
     public void readFloats(TensorInfo t, long first, float[] dst, int dstOff, int count) {
         int es = t.dtype().bytes();
-        long done = 0;
-        while (done < count) {
-            int piece = (int) Math.min(count - done, MAX_MAP / es);
-            ByteBuffer b = map(t, (first + done) * es, (long) piece * es);
-            TensorDecoder.toFloats(t, b, dst, dstOff + (int) done, piece);
-            done += piece;
-        }
+        uncheckedPieces(t, first, count,
+                (b, at) -> TensorDecoder.toFloats(t, b, dst, dstOff + (int) (at - first), b.capacity() / es));
     }
 
     /** The whole tensor as fp32 (row-major). */
     public float[] readFloats(TensorInfo t) {
-        long n = t.numel();
-        if (n > Integer.MAX_VALUE - 8) throw new CheckpointException(path + ": tensor '" + t.name() + "' is too large for one array");
-        float[] out = new float[(int) n];
-        readFloats(t, 0, out, 0, (int) n);
+        float[] out = new float[arrayLength(t)];
+        readFloats(t, 0, out, 0, out.length);
         return out;
     }
 
@@ -236,9 +284,26 @@ public final class SafetensorsFile implements AutoCloseable {
         if (t.dtype() != DType.I32) {
             throw new CheckpointException(path + ": tensor '" + t.name() + "' is " + t.dtype() + ", expected I32");
         }
-        int[] out = new int[(int) t.numel()];
-        map(t).asIntBuffer().get(out);
+        int[] out = new int[arrayLength(t)];
+        uncheckedPieces(t, 0, out.length, (b, at) -> b.asIntBuffer().get(out, (int) at, b.capacity() / 4));
         return out;
+    }
+
+    private int arrayLength(TensorInfo t) {
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new CheckpointException(path + ": tensor '" + t.name() + "' has " + n + " elements, too many for one Java array");
+        }
+        return (int) n;
+    }
+
+    /** forEachPiece for readers that do no I/O of their own. */
+    private void uncheckedPieces(TensorInfo t, long first, long count, PieceReader reader) {
+        try {
+            forEachPiece(t, first, count, reader);
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot read tensor '" + t.name() + "': " + e.getMessage(), e);
+        }
     }
 
     /** Streams the tensor's raw bytes into {@code out} without decoding them. */

@@ -8,10 +8,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +38,11 @@ public final class SafetensorsWriter {
     /** The metadata every zq file carries: transformers refuses files without format=pt. */
     public static Map<String, String> defaultMetadata() { return Map.of("format", "pt"); }
 
+    /**
+     * Writes {@code entries} in the given order to a new file (an existing file is an error). A tensor
+     * whose data produces a byte count other than its shape implies fails the write with an
+     * IOException naming it; the partly written file is left for the caller's {@link OutputFolder} to discard.
+     */
     public static void write(Path file, Map<String, String> metadata, List<Entry> entries) throws IOException {
         byte[] header = header(metadata, entries);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -46,10 +50,13 @@ public final class SafetensorsWriter {
             TensorData.writeAll(ch, len);
             TensorData.writeAll(ch, ByteBuffer.wrap(header));
             for (Entry e : entries) {
-                CountingChannel counting = new CountingChannel(ch);
-                e.data().writeTo(counting);
-                if (counting.count != e.byteSize()) {
-                    throw new IOException(file + ": tensor '" + e.name() + "' produced " + counting.count
+                // The file channel itself is handed over so copies from other files can use transferTo's
+                // fast path; its position counts what the data wrote either way.
+                long before = ch.position();
+                e.data().writeTo(ch);
+                long produced = ch.position() - before;
+                if (produced != e.byteSize()) {
+                    throw new IOException(file + ": tensor '" + e.name() + "' produced " + produced
                             + " bytes, expected " + e.byteSize());
                 }
             }
@@ -65,7 +72,11 @@ public final class SafetensorsWriter {
         long offset = 0;
         Set<String> seen = new HashSet<>();
         for (Entry e : entries) {
+            if (e.name().equals("__metadata__")) throw new IllegalArgumentException("'__metadata__' cannot name a tensor");
             if (!seen.add(e.name())) throw new IllegalArgumentException("duplicate tensor name '" + e.name() + "'");
+            for (long d : e.shape()) {
+                if (d < 0) throw new IllegalArgumentException("tensor '" + e.name() + "': negative dimension in shape " + Arrays.toString(e.shape()));
+            }
             ObjectNode t = root.putObject(e.name());
             t.put("dtype", e.dtype().safetensorsName());
             ArrayNode shape = t.putArray("shape");
@@ -75,28 +86,16 @@ public final class SafetensorsWriter {
             offset += e.byteSize();
             off.add(offset);
         }
-        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a safetensors header", e);
+        }
         int padded = (json.length + 7) / 8 * 8;
         byte[] out = new byte[padded];
         System.arraycopy(json, 0, out, 0, json.length);
         for (int i = json.length; i < padded; i++) out[i] = ' ';
         return out;
-    }
-
-    private static final class CountingChannel implements WritableByteChannel {
-        private final WritableByteChannel inner;
-        long count;
-
-        CountingChannel(WritableByteChannel inner) { this.inner = inner; }
-
-        @Override public int write(ByteBuffer src) throws IOException {
-            int n = inner.write(src);
-            count += n;
-            return n;
-        }
-
-        @Override public boolean isOpen() { return inner.isOpen(); }
-
-        @Override public void close() { /* the file channel is closed by the writer */ }
     }
 }

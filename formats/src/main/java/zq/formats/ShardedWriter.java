@@ -1,7 +1,6 @@
 package zq.formats;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -10,11 +9,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Writes a state dict as Hugging Face does: one {@code model.safetensors} when it fits in one shard,
  * otherwise {@code model-00001-of-0000N.safetensors} files plus {@code model.safetensors.index.json}.
- * Shards are filled greedily in the given order; a tensor larger than the limit gets a shard of its own.
+ * Shards are planned exactly as huggingface_hub's {@code split_state_dict_into_shards_factory}:
+ * greedy in the given order, and a tensor larger than the limit is put in a shard of its own at once
+ * while the shard being filled stays open for the tensors after it.
  */
 public final class ShardedWriter {
     /** huggingface_hub's MAX_SHARD_SIZE, decimal. */
@@ -32,7 +34,11 @@ public final class ShardedWriter {
         long size = 0;
         for (SafetensorsWriter.Entry e : entries) {
             long b = e.byteSize();
-            if (!current.isEmpty() && size + b > maxShardBytes) {
+            if (b > maxShardBytes) {
+                shards.add(List.of(e));
+                continue;
+            }
+            if (size + b > maxShardBytes) {
                 shards.add(current);
                 current = new ArrayList<>();
                 size = 0;
@@ -48,7 +54,11 @@ public final class ShardedWriter {
         return String.format("model-%05d-of-%05d.safetensors", index + 1, count);
     }
 
-    /** Writes the shards (and index if more than one) into {@code dir}; returns the files written. */
+    /**
+     * Writes the shards (and the index if there is more than one) into {@code dir}; returns the files
+     * written, shards first. The index's total_size is the sum of the tensors' byte sizes and its
+     * weight_map is sorted by tensor name, as transformers writes it.
+     */
     public static List<Path> write(Path dir, Map<String, String> metadata, List<SafetensorsWriter.Entry> entries,
                                    long maxShardBytes) throws IOException {
         List<List<SafetensorsWriter.Entry>> shards = plan(entries, maxShardBytes);
@@ -59,24 +69,24 @@ public final class ShardedWriter {
             files.add(f);
             return files;
         }
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode index = json.createObjectNode();
         long total = 0;
-        ObjectNode map = json.createObjectNode();
+        Map<String, String> weightMap = new TreeMap<>();
         for (int i = 0; i < shards.size(); i++) {
             String name = shardName(i, shards.size());
             Path f = dir.resolve(name);
             SafetensorsWriter.write(f, metadata, shards.get(i));
             files.add(f);
             for (SafetensorsWriter.Entry e : shards.get(i)) {
-                map.put(e.name(), name);
+                weightMap.put(e.name(), name);
                 total += e.byteSize();
             }
         }
+        ObjectNode index = JsonNodeFactory.instance.objectNode();
         index.putObject("metadata").put("total_size", total);
-        index.set("weight_map", map);
+        ObjectNode map = index.putObject("weight_map");
+        weightMap.forEach(map::put);
         Path idx = dir.resolve(INDEX_FILE);
-        Files.writeString(idx, json.writeValueAsString(index) + "\n");
+        Files.writeString(idx, HfJson.pretty(index));
         files.add(idx);
         return files;
     }

@@ -11,7 +11,7 @@ import java.nio.channels.WritableByteChannel;
  */
 @FunctionalInterface
 public interface TensorData {
-    /** Writes exactly the tensor's byte size to {@code out}, little-endian. */
+    /** Writes exactly the tensor's byte size to {@code out}, little-endian; never closes {@code out}. */
     void writeTo(WritableByteChannel out) throws IOException;
 
     int CHUNK = 1 << 20;
