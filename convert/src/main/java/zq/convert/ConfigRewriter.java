@@ -19,20 +19,44 @@ final class ConfigRewriter {
 
     static ObjectNode rewrite(ModelConfig in, ConvertOptions o) {
         ObjectNode json = in.json();
-        boolean ropeChange = o.ropeBase() != null || o.ropeScaling() != null || o.removeRopeScaling();
-        if (ropeChange && json.has("rope_parameters")) {
-            throw new CheckpointException(in.source() + ": config uses transformers v5 'rope_parameters'; zq edits the"
-                    + " rope_theta and rope_scaling keys of earlier configs only");
-        }
-        if (o.ropeBase() != null) json.put("rope_theta", o.ropeBase());
         if (o.maxPositionEmbeddings() != null) json.put("max_position_embeddings", o.maxPositionEmbeddings());
-        if (o.ropeScaling() != null) json.set("rope_scaling", o.ropeScaling().toJson());
-        if (o.removeRopeScaling()) json.putNull("rope_scaling");
+        if (json.get("rope_parameters") instanceof ObjectNode parameters) {
+            setRopeParameters(parameters, o);
+            // a v5 config may still carry the legacy keys; keep them consistent where present
+            if (o.ropeBase() != null && json.has("rope_theta")) json.put("rope_theta", o.ropeBase());
+            if (json.has("rope_scaling")) setLegacyScaling(json, o);
+        } else {
+            if (o.ropeBase() != null) json.put("rope_theta", o.ropeBase());
+            setLegacyScaling(json, o);
+        }
         if (o.dtype() != null) setDtype(json, o.dtype());
         if (o.target() == Architecture.QWEN2) toQwen2(in, json);
         if (o.target() == Architecture.ZHINAO) toZhinao(in, json);
         if (json.get("quantization_config") instanceof ObjectNode q) pointAtModelFiles(q);
         return json;
+    }
+
+    private static void setLegacyScaling(ObjectNode json, ConvertOptions o) {
+        if (o.ropeScaling() != null) json.set("rope_scaling", o.ropeScaling().toJson());
+        if (o.removeRopeScaling()) json.putNull("rope_scaling");
+    }
+
+    /**
+     * transformers v5 keeps base and scaling together in {@code rope_parameters}: a new scaling
+     * replaces every key but rope_theta; removing it leaves {@code rope_type: default}.
+     */
+    private static void setRopeParameters(ObjectNode parameters, ConvertOptions o) {
+        if (o.ropeBase() != null) parameters.put("rope_theta", o.ropeBase());
+        if (o.ropeScaling() == null && !o.removeRopeScaling()) return;
+        JsonNode theta = parameters.get("rope_theta");
+        parameters.removeAll();
+        if (o.ropeScaling() != null) {
+            parameters.setAll(o.ropeScaling().toJson());
+            parameters.remove("type"); // v5 reads rope_type only
+        } else {
+            parameters.put("rope_type", "default");
+        }
+        if (theta != null) parameters.set("rope_theta", theta);
     }
 
     /** transformers v5 writes "dtype", earlier versions "torch_dtype": update whichever the config has. */

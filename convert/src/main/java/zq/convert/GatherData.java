@@ -37,17 +37,10 @@ final class GatherData implements TensorData {
 
     @Override public void writeTo(WritableByteChannel out) throws IOException {
         if (gather.isWholeCopy() && target == gather.sourceDtype()) {
-            copyWhole(gather.sources().get(0), out);
+            TensorRef t = gather.sources().get(0);
+            TensorData.copyOf(t.file(), t.info()).writeTo(out); // byte for byte, through transferTo
         } else {
             gatherPieces(out);
-        }
-    }
-
-    /** Byte-for-byte copy: mapped windows go to the channel as they are (no decoding, no heap copy). */
-    private static void copyWhole(TensorRef t, WritableByteChannel out) throws IOException {
-        long size = t.info().byteSize();
-        for (long off = 0; off < size; off += WINDOW) {
-            TensorData.writeAll(out, t.file().map(t.info(), off, Math.min(WINDOW, size - off)));
         }
     }
 

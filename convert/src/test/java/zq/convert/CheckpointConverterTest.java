@@ -79,6 +79,25 @@ class CheckpointConverterTest {
         assertTrue(ModelConfig.read(tmp.resolve("n/config.json")).json().get("rope_scaling").isNull());
     }
 
+    @Test void transformersV5RopeParametersAreEditedInPlace() throws Exception {
+        ObjectNode cfg = TinyCheckpoint.zhinao(64, 8, 2);
+        cfg.remove("rope_theta");
+        cfg.remove("rope_scaling");
+        cfg.putObject("rope_parameters").put("rope_theta", 10000.0).put("rope_type", "default");
+        Path in = TinyCheckpoint.write(tmp.resolve("v5"), cfg, DType.BF16, 1, Map.of());
+        CheckpointConverter.convert(in, tmp.resolve("s"), ConvertOptions.none().withRopeBase(1e6)
+                .withRopeScaling(RopeScalingOption.parse("linear:factor=2")));
+        ModelConfig s = ModelConfig.read(tmp.resolve("s/config.json"));
+        assertEquals("{\"rope_type\":\"linear\",\"factor\":2.0,\"rope_theta\":1000000.0}", s.json().get("rope_parameters").toString());
+        assertFalse(s.json().has("rope_theta") || s.json().has("rope_scaling"), "no legacy keys added");
+        assertEquals(1e6, s.ropeTheta());
+        assertEquals("linear", s.ropeScaling().type());
+        CheckpointConverter.convert(tmp.resolve("s"), tmp.resolve("d"), ConvertOptions.none().withoutRopeScaling());
+        ModelConfig d = ModelConfig.read(tmp.resolve("d/config.json"));
+        assertEquals("{\"rope_type\":\"default\",\"rope_theta\":1000000.0}", d.json().get("rope_parameters").toString());
+        assertEquals(null, d.ropeScaling());
+    }
+
     @Test void dtypeChangesFloatTensorsAndTorchDtype() throws Exception {
         Path in = zhinao("z", DType.BF16, Map.of());
         CheckpointConverter.convert(in, tmp.resolve("f32"), ConvertOptions.none().withDtype(DType.F32));

@@ -156,6 +156,21 @@ class QkvConversionTest {
         assertSameTensors(in, tmp.resolve("gz2"));
     }
 
+    @Test void gptqWithOnlyAQuantizeConfigFileSplitsToo() throws Exception {
+        ObjectNode cfg = TinyCheckpoint.gptq(TinyCheckpoint.zhinao(64, 4, 2), 32);
+        Path in = TinyCheckpoint.write(tmp.resolve("old"), cfg, DType.F16, 9, Map.of());
+        // an older AutoGPTQ folder: the settings live in quantize_config.json only
+        ObjectNode plain = cfg.deepCopy();
+        zq.formats.ModelConfig.write((ObjectNode) plain.remove("quantization_config"), in.resolve("quantize_config.json"));
+        zq.formats.ModelConfig.write(plain, in.resolve("config.json"));
+        CheckpointConverter.convert(in, tmp.resolve("q"), TO_QWEN2);
+        try (Checkpoint q = Checkpoint.open(tmp.resolve("q"))) {
+            assertTrue(q.config().isQuantized());
+            assertFalse(q.config().json().has("quantization_config"));
+            assertTrue(q.has("model.layers.0.self_attn.v_proj.qzeros"));
+        }
+    }
+
     @Test void gptqRefusesHeadSizeNotMultipleOf8() throws Exception {
         // hidden 48, 8 heads of 6, 2 KV heads: fused out 72 = 9 qzeros words, but a head is 6 columns
         Path in = TinyCheckpoint.write(tmp.resolve("g6"), TinyCheckpoint.gptq(TinyCheckpoint.zhinao(48, 8, 2), 16), DType.F16, 1, Map.of());
