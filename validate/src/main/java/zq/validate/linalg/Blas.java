@@ -1,12 +1,14 @@
 package zq.validate.linalg;
 
+import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The one door to BLAS: fp32 matrix products on row-major float arrays, through ND4J's OpenBLAS.
- * Everything numeric in zq that is O(n^3) goes through here, so the backend stays a
+ * The one door to BLAS: fp32 matrix products on row-major float arrays (through ND4J) and in place on
+ * native {@link OffHeapMatrix} operands (straight to the OpenBLAS that ND4J bundles, as its own CPU
+ * backend does). Everything numeric in zq that is O(n^3) goes through here, so the backend stays a
  * one-class change.
  */
 public final class Blas {
@@ -32,6 +34,40 @@ public final class Blas {
         INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, n);
         Nd4j.gemm(x, y, c, false, false, 1.0, 0.0);
         return c.data().asFloat();
+    }
+
+    /**
+     * C = alpha·op(A)·op(B) + beta·C in place on native matrices or views, where op(X) is X or Xᵀ.
+     * This is the path for repeated updates of a large operand (GPTQ's lazy block updates): nothing is
+     * copied, the views' row strides go to sgemm as leading dimensions.
+     */
+    public static void gemm(float alpha, OffHeapMatrix a, boolean transA, OffHeapMatrix b, boolean transB,
+                            float beta, OffHeapMatrix c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes do not match: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
+                    + ", C " + c.rows() + "x" + c.cols());
+        }
+        openblas.cblas_sgemm(openblas.CblasRowMajor,
+                transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                m, n, k, alpha, a.at(0, 0), a.ld(), b.at(0, 0), b.ld(), beta, c.at(0, 0), c.ld());
+    }
+
+    /**
+     * The lower triangle of C = alpha·Aᵀ·A + beta·C (C is n×n, A is t×n), via ssyrk: half the work of a gemm.
+     * The strictly upper triangle of C is not touched.
+     */
+    public static void syrkLowerAtA(float alpha, OffHeapMatrix a, float beta, OffHeapMatrix c) {
+        int n = a.cols();
+        if (c.rows() != n || c.cols() != n) {
+            throw new IllegalArgumentException("syrk: C is " + c.rows() + "x" + c.cols() + ", expected " + n + "x" + n);
+        }
+        openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans,
+                n, a.rows(), alpha, a.at(0, 0), a.ld(), beta, c.at(0, 0), c.ld());
     }
 
     private static void check(float[] a, long expected, String what) {
