@@ -7,10 +7,9 @@ Usage (on a machine with torch, transformers, tokenizers, tiktoken):
       [--qwen2 DIR] [--rope-models DIR] [--eval samples/data/eval.txt]
 
 Writes into OUTDIR:
-  tiktoken-golden.json   ids from tiktoken for the sample's vocab/360.tiktoken with 360Zhinao's
-                         pre-processing (tokenization_zhinao.py semantics)
   hf-tokenizer.json      a byte-level BPE tokenizer.json trained here with HF tokenizers (Qwen2 split
-                         regex, NFC, ByteLevel, ignore_merges) and hf-golden.json with its ids
+                         regex, NFC, ByteLevel, ignore_merges); golden ids for it and for the sample's
+                         360.tiktoken come from formats/src/test/resources/zq/formats/tokenizer/golden/make_golden.py
   transformers-golden.json  logits/perplexity from transformers for a Qwen2 conversion of the sample
                          and for small Llama models under each RoPE scaling type
 """
@@ -20,23 +19,6 @@ PAT_STR = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s
 SPECIALS = ["<pad>", "<unk>", "<mask>", "<eod>", "<eop>", "[space2]", "[space3]", "[space4]", "[space8]",
             "<|im_start|>", "<|im_end|>"]
 
-TEXTS = [
-    "Hello, world!",
-    "In the beginning God created the heaven and the earth.",
-    "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
-    "Mixed 中文 and English 混合 text 123456 with digits 2024年11月27日.",
-    "two  spaces", "three   spaces", "four    spaces", "five     spaces", "six      spaces",
-    "eight        spaces", "nine         spaces", "seventeen                 spaces",
-    "line one<br>line two[br]line three\nline four\r\n",
-    "literal <|im_start|>user\nhi<|im_end|> in text and <eod> too",
-    "emoji 😀🎉👍🏽 and symbols ©®™ — “quotes” ‘single’",
-    "def f(x):\n    return x ** 2  # square\n\tif x:\n\t\tpass\n",
-    "  leading spaces and trailing   ",
-    "I'll we've they're it's I'M YOU'LL",
-    "数字１２３ and full-width ＡＢＣ，标点！？",
-    "\n\n\nmany newlines\n\n",
-    "",
-]
 
 
 def zhinao_convert(text):
@@ -46,7 +28,7 @@ def zhinao_convert(text):
     return text
 
 
-def tiktoken_golden(sample, out):
+def zhinao_encoder(sample):
     import tiktoken
     ranks = {}
     with open(os.path.join(sample, "vocab", "360.tiktoken"), "rb") as f:
@@ -54,16 +36,8 @@ def tiktoken_golden(sample, out):
             if line.strip():
                 tok, rank = line.split()
                 ranks[base64.b64decode(tok)] = int(rank)
-    n = len(ranks)
-    specials = {s: n + i for i, s in enumerate(SPECIALS)}
-    enc = tiktoken.Encoding(name="zhinao-sample", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=specials)
-    cases = []
-    for t in TEXTS:
-        ids = enc.encode(zhinao_convert(t), allowed_special="all")
-        cases.append({"text": t, "ids": ids})
-    json.dump({"source": "tiktoken " + tiktoken.__version__, "vocab": "samples/zhinao-tiny/vocab/360.tiktoken",
-               "cases": cases}, open(os.path.join(out, "tiktoken-golden.json"), "w"), ensure_ascii=False, indent=1)
-    return enc
+    specials = {s: len(ranks) + i for i, s in enumerate(SPECIALS)}
+    return tiktoken.Encoding(name="zhinao-sample", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=specials)
 
 
 def hf_tokenizer_golden(train_file, out):
@@ -78,11 +52,7 @@ def hf_tokenizer_golden(train_file, out):
     trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train([train_file], trainer)
-    path = os.path.join(out, "hf-tokenizer.json")
-    tok.save(path)
-    cases = [{"text": t, "ids": tok.encode(t).ids} for t in TEXTS]
-    json.dump({"source": "tokenizers " + tokenizers.__version__, "cases": cases},
-              open(os.path.join(out, "hf-golden.json"), "w"), ensure_ascii=False, indent=1)
+    tok.save(os.path.join(out, "hf-tokenizer.json"))
 
 
 def transformers_golden(qwen2_dir, rope_dir, eval_ids, out):
@@ -134,16 +104,16 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     eval_ids = None
     try:
-        enc = tiktoken_golden(a.sample, a.out)
+        enc = zhinao_encoder(a.sample)
         eval_ids = enc.encode(zhinao_convert(open(a.eval, encoding="utf-8").read()), allowed_special="all")
-        print("tiktoken golden: ok, eval tokens", len(eval_ids))
+        print("eval tokens (tiktoken):", len(eval_ids))
     except Exception as e:
-        print("tiktoken golden FAILED:", repr(e), file=sys.stderr)
+        print("tiktoken FAILED:", repr(e), file=sys.stderr)
     try:
         hf_tokenizer_golden(a.train, a.out)
-        print("hf tokenizer golden: ok")
+        print("hf tokenizer trained: ok")
     except Exception as e:
-        print("hf tokenizer golden FAILED:", repr(e), file=sys.stderr)
+        print("hf tokenizer FAILED:", repr(e), file=sys.stderr)
     try:
         transformers_golden(a.qwen2, a.rope_models, eval_ids, a.out)
         print("transformers golden: ok")

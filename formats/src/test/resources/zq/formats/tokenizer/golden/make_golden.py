@@ -26,7 +26,7 @@ def zhinao_encoder(model_dir):
         tok = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True, use_fast=False)
         return (lambda text: tok.encode(text)), (lambda ids: tok.decode(ids)), \
             "tokenization_zhinao.py via transformers " + transformers.__version__
-    except ImportError:
+    except Exception:  # no transformers, or a folder without tokenization_zhinao.py
         import tiktoken
         with open(os.path.join(model_dir, "vocab", "360.tiktoken"), "rb") as f:
             ranks = {base64.b64decode(t): int(r) for t, r in (line.split() for line in f.read().splitlines() if line)}
@@ -67,9 +67,14 @@ def main():
     else:
         vocab = source
         encode, decode, reference = hf_encoder(source)
+    # ids are golden only for the exact vocabulary: keep a copy of it beside them, named after the set
+    import shutil
+    kept = name + (".tiktoken" if kind == "zhinao" else ".tokenizer.json")
+    if os.path.abspath(vocab) != os.path.join(HERE, kept):
+        shutil.copyfile(vocab, os.path.join(HERE, kept))
     out_path = os.path.join(HERE, name + ".ids.jsonl")
     with open(os.path.join(HERE, "cases.jsonl"), encoding="utf-8") as f, open(out_path, "w", encoding="utf-8") as out:
-        out.write(json.dumps({"golden": 1, "tokenizer": name, "kind": kind, "vocab": os.path.abspath(vocab),
+        out.write(json.dumps({"golden": 1, "tokenizer": name, "kind": kind, "vocab": kept,
                               "vocab_sha256": sha256(vocab), "reference": reference}, ensure_ascii=False) + "\n")
         for line in f:
             case = json.loads(line)

@@ -1,0 +1,138 @@
+package zq.convert;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import zq.formats.Architecture;
+import zq.formats.DType;
+import zq.formats.SyntheticModel;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Converts a generated multi-GB Zhinao checkpoint (7B widths: hidden 4096, FFN 13056, 32 heads,
+ * 8 KV heads; vocab 32000 and as many layers as the size allows) three ways and reports MB/s of
+ * tensor data: a RoPE-base change (all byte copies), a bf16 → f16 conversion, and Zhinao → Qwen2
+ * (byte copies plus head-block gathers). Meant to run with {@code -Xmx512m}: nothing is held whole.
+ *
+ * <pre>java -Xmx512m -cp cli/target/zq.jar zq.convert.ConvertBenchmark [WORK_DIR] [GIGABYTES] [--keep-model]</pre>
+ *
+ * "MB/s" counts tensor bytes written per second until the converter returns; "synced" also waits
+ * until the output is on disk (fsync of every file), which is the disk-speed figure.
+ */
+public final class ConvertBenchmark {
+    private ConvertBenchmark() {}
+
+    public record Run(String name, long tensorBytes, double seconds, double syncedSeconds) {
+        public double mbPerSecond() { return tensorBytes / 1e6 / seconds; }
+
+        public double syncedMbPerSecond() { return tensorBytes / 1e6 / syncedSeconds; }
+
+        @Override public String toString() {
+            return String.format("%-26s %7.0f MB  %6.2f s  %7.0f MB/s   synced %6.2f s  %7.0f MB/s", name, tensorBytes / 1e6,
+                    seconds, mbPerSecond(), syncedSeconds, syncedMbPerSecond());
+        }
+    }
+
+    public record Report(Path model, long modelBytes, double generateSeconds, long maxHeapBytes, List<Run> runs) {
+        @Override public String toString() {
+            StringBuilder s = new StringBuilder(String.format("model %s: %.2f GB of tensors, generated in %.1f s; max heap %d MB%n",
+                    model, modelBytes / 1e9, generateSeconds, maxHeapBytes >> 20));
+            for (Run r : runs) s.append(r).append(System.lineSeparator());
+            return s.toString();
+        }
+    }
+
+    private static final int HIDDEN = 4096, FFN = 13056, HEADS = 32, KV_HEADS = 8, VOCAB = 32000;
+
+    /** A 7B-wide Zhinao config with as many layers as bring its bf16 weights near {@code gigabytes}. */
+    public static ObjectNode config(double gigabytes) {
+        long layerParams = (long) HIDDEN * (HIDDEN + 2L * KV_HEADS * (HIDDEN / HEADS)) + (HIDDEN + 2L * KV_HEADS * (HIDDEN / HEADS))
+                + (long) HIDDEN * HIDDEN + 3L * HIDDEN * FFN + 2L * HIDDEN;
+        long fixedParams = 2L * VOCAB * HIDDEN + HIDDEN;
+        int layers = (int) Math.max(1, Math.round((gigabytes * 1e9 / 2 - fixedParams) / layerParams));
+        return SyntheticModel.config(Architecture.ZHINAO, HIDDEN, FFN, layers, HEADS, KV_HEADS, VOCAB);
+    }
+
+    public static Report run(Path work, double gigabytes, boolean keepModel) throws IOException {
+        Files.createDirectories(work);
+        Path model = work.resolve("model-" + gigabytes + "GB");
+        long t0 = System.nanoTime();
+        if (!SyntheticModel.exists(model)) SyntheticModel.write(model, config(gigabytes), DType.BF16, 42, 2_000_000_000L);
+        syncAll(model); // else the first run competes with the write-back of the freshly generated model
+        double generate = (System.nanoTime() - t0) / 1e9;
+        List<Run> runs = new ArrayList<>();
+        try {
+            runs.add(time("--rope-base 1e6 (copy)", model, work.resolve("rope"), ConvertOptions.none().withRopeBase(1e6)));
+            runs.add(time("--dtype f16 (convert)", model, work.resolve("f16"), ConvertOptions.none().withDtype(DType.F16)));
+            runs.add(time("--to qwen2 (split)", model, work.resolve("qwen2"), ConvertOptions.none().withTarget(Architecture.QWEN2)));
+        } finally {
+            if (!keepModel) delete(model);
+        }
+        return new Report(model, runs.isEmpty() ? 0 : runs.get(0).tensorBytes, generate, Runtime.getRuntime().maxMemory(), runs);
+    }
+
+    private static Run time(String name, Path model, Path out, ConvertOptions options) throws IOException {
+        delete(out);
+        try {
+            long t0 = System.nanoTime();
+            ConvertResult r = CheckpointConverter.convert(model, out, options);
+            long t1 = System.nanoTime();
+            syncAll(out);
+            long t2 = System.nanoTime();
+            return new Run(name, r.tensorBytes(), (t1 - t0) / 1e9, (t2 - t0) / 1e9);
+        } finally {
+            delete(out);
+        }
+    }
+
+    private static void syncAll(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        }
+    }
+
+    private static void delete(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    public static void main(String[] args) {
+        List<String> positional = new ArrayList<>();
+        boolean keep = false;
+        for (String a : args) {
+            if (a.equals("--keep-model")) keep = true;
+            else positional.add(a);
+        }
+        Path work = Path.of(positional.size() > 0 ? positional.get(0) : System.getProperty("java.io.tmpdir") + "/zq-convert-bench");
+        double gb = positional.size() > 1 ? Double.parseDouble(positional.get(1)) : 3.0;
+        try {
+            System.out.print(run(work, gb, keep));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

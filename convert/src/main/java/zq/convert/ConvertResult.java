@@ -1,0 +1,6 @@
+package zq.convert;
+
+import java.nio.file.Path;
+
+/** What a conversion wrote: the committed folder, its tensor count, weight files and tensor bytes. */
+public record ConvertResult(Path output, int tensors, int weightFiles, long tensorBytes) {}
