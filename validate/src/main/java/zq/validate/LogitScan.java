@@ -1,6 +1,7 @@
 package zq.validate;
 
 import zq.validate.runtime.NativeMatrix;
+import zq.validate.runtime.NativeWorkspace;
 import zq.validate.runtime.OutputHead;
 
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ final class LogitScan {
 
     private LogitScan() {}
 
-    static void run(List<Input> inputs, int rows, int rowChunk, Consumer consumer) {
+    static void run(NativeWorkspace workspace, List<Input> inputs, int rows, int rowChunk, Consumer consumer) {
         int vocab = inputs.get(0).head().vocabSize();
         int sliceRows = Integer.MAX_VALUE;
         for (Input in : inputs) {
@@ -32,21 +33,17 @@ final class LogitScan {
         for (int v0 = 0; v0 < vocab; v0 += sliceRows) {
             int count = Math.min(sliceRows, vocab - v0);
             List<NativeMatrix> slices = new ArrayList<>();
-            try {
-                for (Input in : inputs) slices.add(in.head().slice(v0, count));
-                for (int r0 = 0; r0 < rows; r0 += rowChunk) {
-                    int n = Math.min(rowChunk, rows - r0);
-                    List<float[]> logits = new ArrayList<>();
-                    for (int m = 0; m < inputs.size(); m++) {
-                        int h = inputs.get(m).head().hiddenSize();
-                        float[] chunk = new float[n * h];
-                        System.arraycopy(inputs.get(m).hidden(), r0 * h, chunk, 0, chunk.length);
-                        logits.add(slices.get(m).multiplyTransposed(chunk, n));
-                    }
-                    consumer.accept(r0, n, v0, count, logits);
+            for (int m = 0; m < inputs.size(); m++) slices.add(inputs.get(m).head().slice(workspace, "head-" + m, v0, count));
+            for (int r0 = 0; r0 < rows; r0 += rowChunk) {
+                int n = Math.min(rowChunk, rows - r0);
+                List<float[]> logits = new ArrayList<>();
+                for (int m = 0; m < inputs.size(); m++) {
+                    int h = inputs.get(m).head().hiddenSize();
+                    float[] chunk = new float[n * h];
+                    System.arraycopy(inputs.get(m).hidden(), r0 * h, chunk, 0, chunk.length);
+                    logits.add(slices.get(m).multiplyTransposed(chunk, n));
                 }
-            } finally {
-                slices.forEach(NativeMatrix::close);
+                consumer.accept(r0, n, v0, count, logits);
             }
         }
     }

@@ -3,6 +3,7 @@ package zq.validate;
 import zq.formats.Checkpoint;
 import zq.validate.runtime.DecoderLayer;
 import zq.validate.runtime.LayerStream;
+import zq.validate.runtime.NativeWorkspace;
 
 import java.util.List;
 
@@ -40,23 +41,33 @@ public final class Perplexity {
                     DEFAULT_LOGIT_CHUNK_ROWS);
         }
 
-        LayerStream stream(Checkpoint model) { return new LayerStream(model, layerChunkRows, headSliceRows); }
+        LayerStream stream(Checkpoint model, NativeWorkspace workspace) {
+            return new LayerStream(model, layerChunkRows, headSliceRows, workspace);
+        }
     }
 
     private Perplexity() {}
 
     public static PerplexityResult run(Checkpoint model, int[] tokens, Options options) {
+        try (NativeWorkspace workspace = new NativeWorkspace()) {
+            return run(model, tokens, options, workspace);
+        }
+    }
+
+    /** As {@link #run(Checkpoint, int[], Options)}, in native memory the caller keeps (and may reuse for another run). */
+    public static PerplexityResult run(Checkpoint model, int[] tokens, Options options, NativeWorkspace workspace) {
         TokenFile.checkVocabulary(tokens, model.config().vocabSize(), model.dir().toString());
         List<int[]> windows = TokenWindows.split(tokens, options.seqLen(), options.maxWindows());
-        LayerStream stream = options.stream(model);
         double nll = 0;
-        for (List<int[]> pass : TokenWindows.passes(windows, options.tokensPerPass())) {
-            int[] targets = NextTokenStates.targets(pass);
-            RowSoftmaxStats stats = new RowSoftmaxStats(targets, false);
-            float[] hidden = NextTokenStates.compute(stream, pass);
-            LogitScan.run(List.of(new LogitScan.Input(stream.head(), hidden)), targets.length, options.logitChunkRows(),
-                    (row0, rows, v0, count, logits) -> stats.update(row0, rows, v0, count, logits.get(0), null));
-            for (int i = 0; i < targets.length; i++) nll += stats.nll(i);
+        try (LayerStream stream = options.stream(model, workspace)) {
+            for (List<int[]> pass : TokenWindows.passes(windows, options.tokensPerPass())) {
+                int[] targets = NextTokenStates.targets(pass);
+                RowSoftmaxStats stats = new RowSoftmaxStats(targets, false);
+                float[] hidden = NextTokenStates.compute(stream, pass);
+                LogitScan.run(workspace, List.of(new LogitScan.Input(stream.head(), hidden)), targets.length,
+                        options.logitChunkRows(), (row0, rows, v0, count, logits) -> stats.update(row0, rows, v0, count, logits.get(0), null));
+                for (int i = 0; i < targets.length; i++) nll += stats.nll(i);
+            }
         }
         long predicted = TokenWindows.predicted(windows);
         return new PerplexityResult(Math.exp(nll / predicted), predicted, windows.size(), options.seqLen(), nll);

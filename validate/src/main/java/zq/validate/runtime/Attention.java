@@ -1,7 +1,6 @@
 package zq.validate.runtime;
 
 import zq.formats.ModelConfig;
-import zq.validate.linalg.Blas;
 
 /**
  * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head one gemm for the
@@ -12,8 +11,11 @@ public final class Attention {
     private final int heads, kvHeads, headDim;
     private final float scale;
     private final Rope rope;
+    private final NativeWorkspace workspace;
 
-    public Attention(ModelConfig c) {
+    /** @param workspace native memory for the score and mixing gemms */
+    public Attention(ModelConfig c, NativeWorkspace workspace) {
+        this.workspace = workspace;
         this.heads = c.numHeads();
         this.kvHeads = c.numKvHeads();
         this.headDim = c.headDim();
@@ -53,9 +55,9 @@ public final class Attention {
                 System.arraycopy(q, (row0 + t) * qWidth + h * headDim, qg, (j * len + t) * headDim, headDim);
             }
         }
-        float[] scores = Blas.matmulTransB(qg, group * len, headDim, kg, len);
+        float[] scores = workspace.gemm(qg, group * len, headDim, kg, len, true);
         for (int r = 0; r < group * len; r++) causalSoftmax(scores, r * len, len, r % len);
-        float[] mixed = Blas.matmul(scores, group * len, len, vg, headDim);
+        float[] mixed = workspace.gemm(scores, group * len, len, vg, headDim, false);
         for (int j = 0; j < group; j++) {
             int h = g * group + j;
             for (int t = 0; t < len; t++) {

@@ -19,24 +19,36 @@ import java.util.List;
  *       x = stream.forward(w, x, LinearInputObserver.NONE); // … and feed the outputs to layer i+1
  *   }
  * </pre>
- * The checkpoint stays open and owned by the caller.
+ * The checkpoint stays open and owned by the caller. Not thread-safe.
  */
-public final class LayerStream {
+public final class LayerStream implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final ModelConfig config;
     private final DecoderLayer decoder;
     private final OutputHead head;
+    private final NativeWorkspace workspace;
+    private final boolean ownsWorkspace;
 
-    public LayerStream(Checkpoint checkpoint) { this(checkpoint, DecoderLayer.DEFAULT_CHUNK_ROWS, 0); }
+    /** A stream with default blocking and native memory of its own, freed by {@link #close()}. */
+    public LayerStream(Checkpoint checkpoint) {
+        this(checkpoint, DecoderLayer.DEFAULT_CHUNK_ROWS, 0, new NativeWorkspace(), true);
+    }
 
     /**
      * @param maxChunkRows  rows per gemm (see {@link DecoderLayer})
      * @param headSliceRows vocabulary rows of the output head read at once; 0 picks about 64 MB
+     * @param workspace     native memory to use, owned by the caller (streams that run one after the other may share one)
      */
-    public LayerStream(Checkpoint checkpoint, int maxChunkRows, int headSliceRows) {
+    public LayerStream(Checkpoint checkpoint, int maxChunkRows, int headSliceRows, NativeWorkspace workspace) {
+        this(checkpoint, maxChunkRows, headSliceRows, workspace, false);
+    }
+
+    private LayerStream(Checkpoint checkpoint, int maxChunkRows, int headSliceRows, NativeWorkspace workspace, boolean owns) {
         this.checkpoint = checkpoint;
         this.config = checkpoint.config();
-        this.decoder = new DecoderLayer(config, maxChunkRows);
+        this.workspace = workspace;
+        this.ownsWorkspace = owns;
+        this.decoder = new DecoderLayer(config, maxChunkRows, workspace);
         this.head = new OutputHead(checkpoint, headSliceRows);
     }
 
@@ -49,6 +61,8 @@ public final class LayerStream {
     public OutputHead head() { return head; }
 
     public DecoderLayer decoder() { return decoder; }
+
+    public NativeWorkspace workspace() { return workspace; }
 
     /** Token embeddings of each window; ids outside the vocabulary are refused. */
     public Activations embed(List<int[]> windows) {
@@ -88,6 +102,11 @@ public final class LayerStream {
     /** The final RMSNorm of {@code rows} hidden states. */
     public float[] finalNorm(float[] hidden, int rows) {
         return RmsNorm.apply(hidden, rows, checkpoint.floats(checkpoint.layout().finalNorm()), config.rmsNormEps());
+    }
+
+    /** Frees the native memory when the stream owns it; the checkpoint stays open. */
+    @Override public void close() {
+        if (ownsWorkspace) workspace.close();
     }
 
     /** All logits {@code [tokens × vocab]} of one window: for tests and small models. */

@@ -6,6 +6,8 @@ import zq.formats.LinearRef;
 import zq.formats.QuantizationConfig;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads one decoder layer from a checkpoint as dense fp32: plain weights as they are, GPTQ Int4 Linears
@@ -21,10 +23,12 @@ public final class LayerWeightsLoader {
             throw new IllegalArgumentException(checkpoint.dir() + ": no layer " + layer + " (the model has " + layers.size() + ")");
         }
         LayerLayout l = layers.get(layer);
-        List<Linear> attention = l.attention().stream().map(ref -> loadLinear(checkpoint, ref)).toList();
+        // decoding bf16/fp16 (or dequantizing) is single-threaded per tensor: decode the Linears side by side
+        Map<LinearRef, Linear> loaded = new ConcurrentHashMap<>();
+        l.linears().parallelStream().forEach(ref -> loaded.put(ref, loadLinear(checkpoint, ref)));
+        List<Linear> attention = l.attention().stream().map(loaded::get).toList();
         return new LayerWeights(l, norm(checkpoint, l.inputNorm()), norm(checkpoint, l.postAttentionNorm()), attention,
-                loadLinear(checkpoint, l.o()), loadLinear(checkpoint, l.gate()), loadLinear(checkpoint, l.up()),
-                loadLinear(checkpoint, l.down()));
+                loaded.get(l.o()), loaded.get(l.gate()), loaded.get(l.up()), loaded.get(l.down()));
     }
 
     /** One Linear as dense fp32, dequantized when the checkpoint is GPTQ. */

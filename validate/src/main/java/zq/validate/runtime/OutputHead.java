@@ -40,9 +40,9 @@ public final class OutputHead {
     /** Vocabulary rows per slice for this model's width. */
     public int sliceRows() { return sliceRows; }
 
-    /** Head rows {@code [firstToken, firstToken+count)} in native memory. */
-    public NativeMatrix slice(int firstToken, int count) {
-        return NativeMatrix.of(CheckedRows.read(checkpoint, tensor, firstToken, count), count, hidden);
+    /** Head rows {@code [firstToken, firstToken+count)}, loaded into {@code slot} of {@code workspace}. */
+    public NativeMatrix slice(NativeWorkspace workspace, String slot, int firstToken, int count) {
+        return workspace.load(slot, CheckedRows.read(checkpoint, tensor, firstToken, count), count, hidden);
     }
 
     /**
@@ -51,10 +51,10 @@ public final class OutputHead {
      */
     public float[] logits(float[] normedHidden, int rows) {
         float[] out = new float[Math.multiplyExact(rows, vocab)];
-        for (int v0 = 0; v0 < vocab; v0 += sliceRows()) {
-            int n = Math.min(sliceRows(), vocab - v0);
-            try (NativeMatrix m = slice(v0, n)) {
-                float[] part = m.multiplyTransposed(normedHidden, rows);
+        try (NativeWorkspace workspace = new NativeWorkspace()) {
+            for (int v0 = 0; v0 < vocab; v0 += sliceRows()) {
+                int n = Math.min(sliceRows(), vocab - v0);
+                float[] part = slice(workspace, "head", v0, n).multiplyTransposed(normedHidden, rows);
                 for (int r = 0; r < rows; r++) System.arraycopy(part, r * n, out, r * vocab + v0, n);
             }
         }

@@ -67,13 +67,13 @@ class GptqCheckpointTest {
         Path twin = Fixtures.write(tmp.resolve("twin"), cfg, dense);
 
         int[] tokens = Fixtures.randomTokens(10, 80, 4);
-        try (Checkpoint ck = Checkpoint.open(quantized)) {
+        try (Checkpoint ck = Checkpoint.open(quantized); LayerStream stream = new LayerStream(ck)) {
             for (int layer = 0; layer < 2; layer++) {
                 for (Linear l : LayerWeightsLoader.load(ck, layer).linears()) {
                     assertArrayEquals(expected.get(l.ref().prefix()), l.weight(), 0f, l.ref().prefix());
                 }
             }
-            RuntimeVsReferenceTest.assertClose(ReferenceForward.logits(twin, tokens), new LayerStream(ck).logits(tokens), 80,
+            RuntimeVsReferenceTest.assertClose(ReferenceForward.logits(twin, tokens), stream.logits(tokens), 80,
                     arch + " GPTQ");
         }
     }

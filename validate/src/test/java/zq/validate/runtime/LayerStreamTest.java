@@ -38,8 +38,7 @@ class LayerStreamTest {
         Path dir = llama();
         List<int[]> windows = List.of(Fixtures.randomTokens(6, 60, 1), Fixtures.randomTokens(4, 60, 2));
         List<Seen> seen = new ArrayList<>();
-        try (Checkpoint ck = Checkpoint.open(dir)) {
-            LayerStream s = new LayerStream(ck);
+        try (Checkpoint ck = Checkpoint.open(dir); LayerStream s = new LayerStream(ck)) {
             Activations x = s.embed(windows);
             for (int i = 0; i < s.layerCount(); i++) {
                 x = s.forward(s.loadLayer(i), x, (group, input, lengths) -> seen.add(new Seen(group.layer(), group.kind(),
@@ -80,8 +79,7 @@ class LayerStreamTest {
 
     @Test
     void replacedWeightsAreTheOnesThatRun() throws Exception {
-        try (Checkpoint ck = Checkpoint.open(llama())) {
-            LayerStream s = new LayerStream(ck);
+        try (Checkpoint ck = Checkpoint.open(llama()); LayerStream s = new LayerStream(ck)) {
             Activations x = s.embed(List.of(Fixtures.randomTokens(5, 60, 9)));
             LayerWeights w = s.loadLayer(0);
             // no biases here: with o_proj and down_proj zero both residual branches add nothing
@@ -96,9 +94,9 @@ class LayerStreamTest {
     @Test
     void tokenOutsideTheVocabularyIsRefused() throws Exception {
         Path dir = llama();
-        try (Checkpoint ck = Checkpoint.open(dir)) {
+        try (Checkpoint ck = Checkpoint.open(dir); LayerStream s = new LayerStream(ck)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new LayerStream(ck).embed(List.of(new int[]{1, 2}, new int[]{3, 60})));
+                    () -> s.embed(List.of(new int[]{1, 2}, new int[]{3, 60})));
             assertEquals("token id 60 (window 1, position 1) is outside the vocabulary of " + dir + " (vocab_size 60)", e.getMessage());
         }
     }
@@ -120,12 +118,11 @@ class LayerStreamTest {
         t.get("model.layers.1.mlp.up_proj.weight").floats()[0] = Float.NaN;
         Path dir = Fixtures.write(tmp.resolve("bad"), Fixtures.readConfig(tmp.resolve("llama")), t);
         Path file = dir.resolve("model.safetensors");
-        try (Checkpoint ck = Checkpoint.open(dir)) {
-            LayerStream s = new LayerStream(ck);
+        try (Checkpoint ck = Checkpoint.open(dir); LayerStream s = new LayerStream(ck)) {
             assertEquals(file + ": tensor 'model.embed_tokens.weight' has a non-finite value (NaN) at row 3, column 5",
                     assertThrows(CheckpointException.class, () -> s.embed(List.of(new int[]{1, 3}))).getMessage());
             assertEquals(file + ": tensor 'lm_head.weight' has a non-finite value (Infinity) at row 7, column 1",
-                    assertThrows(CheckpointException.class, () -> s.head().slice(0, 60)).getMessage());
+                    assertThrows(CheckpointException.class, () -> s.head().slice(s.workspace(), "head", 0, 60)).getMessage());
             assertTrue(assertThrows(CheckpointException.class, () -> s.loadLayer(1)).getMessage()
                     .contains("tensor 'model.layers.1.mlp.up_proj.weight' has a non-finite value"));
         }

@@ -71,8 +71,8 @@ class RuntimeVsReferenceTest {
         Path dir = Fixtures.synthetic(tmp.resolve("m"), cfg, c.dtype(), 7);
         int[] tokens = Fixtures.randomTokens(12, 80, 3);
         double[][] expected = ReferenceForward.logits(dir, tokens);
-        try (Checkpoint ck = Checkpoint.open(dir)) {
-            float[] actual = new LayerStream(ck).logits(tokens);
+        try (Checkpoint ck = Checkpoint.open(dir); LayerStream stream = new LayerStream(ck)) {
+            float[] actual = stream.logits(tokens);
             assertClose(expected, actual, 80, c.name());
         }
     }
@@ -83,9 +83,9 @@ class RuntimeVsReferenceTest {
         Path dir = Fixtures.synthetic(tmp.resolve("m"), cfg, DType.F32, 11);
         List<int[]> windows = List.of(Fixtures.randomTokens(12, 70, 1), Fixtures.randomTokens(7, 70, 2),
                 Fixtures.randomTokens(5, 70, 3));
-        try (Checkpoint ck = Checkpoint.open(dir)) {
-            // 13 rows per chunk: [12] alone, then [7, 5] together; 10 vocabulary rows per head slice: 7 slices, the last partial
-            LayerStream stream = new LayerStream(ck, 13, 10);
+        // 13 rows per chunk: [12] alone, then [7, 5] together; 10 vocabulary rows per head slice: 7 slices, the last partial
+        try (Checkpoint ck = Checkpoint.open(dir); NativeWorkspace memory = new NativeWorkspace();
+             LayerStream stream = new LayerStream(ck, 13, 10, memory)) {
             Activations x = stream.forwardAllLayers(stream.embed(windows));
             for (int w = 0; w < windows.size(); w++) {
                 int len = windows.get(w).length;

@@ -62,9 +62,10 @@ class ZhinaoAsQwen2Test {
         Path qwen2 = Fixtures.write(tmp.resolve("qwen2"), qcfg, qwen);
 
         int[] tokens = Fixtures.randomTokens(14, 90, 8);
-        try (Checkpoint a = Checkpoint.open(zhinao); Checkpoint b = Checkpoint.open(qwen2)) {
+        try (Checkpoint a = Checkpoint.open(zhinao); Checkpoint b = Checkpoint.open(qwen2);
+             LayerStream sa = new LayerStream(a); LayerStream sb = new LayerStream(b)) {
             assertEquals(Architecture.QWEN2, b.config().architecture());
-            float[] la = new LayerStream(a).logits(tokens), lb = new LayerStream(b).logits(tokens);
+            float[] la = sa.logits(tokens), lb = sb.logits(tokens);
             double maxDiff = 0, maxAbs = 0;
             for (int i = 0; i < la.length; i++) {
                 maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
