@@ -74,8 +74,8 @@ public final class GptqExporter {
     public static QuantizeResult run(QuantizeRequest request, ProgressListener listener) throws IOException {
         long t0 = System.nanoTime();
         PhaseTimes times = new PhaseTimes();
-        try (Checkpoint input = Checkpoint.open(request.input())) {
-            QuantizationPipeline pipeline = new QuantizationPipeline(input, request.options(), request.calibration(), listener, times);
+        try (Checkpoint input = Checkpoint.open(request.input());
+             QuantizationPipeline pipeline = new QuantizationPipeline(input, request.options(), request.calibration(), listener, times)) {
             ObjectNode quantization = QuantizeConfigJson.of(request.options());
             ObjectNode config = outputConfig(input.config(), quantization);
             ModelLayout layout = ModelLayout.of(ModelConfig.of(config, request.output().resolve("config.json")));

@@ -37,8 +37,10 @@ import zq.validate.runtime.LinearInputObserver;
  * become the next layer's inputs. Linears that read the same input share one Hessian (the solver does not modify it).
  *
  * <p>Round-to-nearest needs no calibration and no forward passes: each Linear is decoded and rounded alone.
+ *
+ * <p>The pipeline owns the runtime's native memory; close it when done (the checkpoint stays the caller's).
  */
-public final class QuantizationPipeline {
+public final class QuantizationPipeline implements AutoCloseable {
     private final Checkpoint model;
     private final PipelineOptions options;
     private final Calibration calibration;
@@ -221,6 +223,13 @@ public final class QuantizationPipeline {
         reports.add(report);
         modulesDone++;
         listener.moduleDone(report, q, progress());
+    }
+
+    /** Frees the runtime's native memory. */
+    @Override
+    public void close() {
+        hidden = null;
+        stream.close();
     }
 
     private ProgressListener.Progress progress() {

@@ -15,6 +15,7 @@ import zq.gptq.export.GptqExporter;
 import zq.gptq.export.QuantizeRequest;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
+import zq.validate.runtime.LayerStream;
 
 /** The quantised model judged by the runtime and by a float64 output-error computation written here. */
 class PipelineQualityTest {
@@ -42,8 +43,7 @@ class PipelineQualityTest {
      */
     static int[] greedyText(Path model, int windows, int length) {
         int[] out = new int[windows * length];
-        try (Checkpoint ck = Checkpoint.open(model)) {
-            zq.validate.runtime.LayerStream stream = new zq.validate.runtime.LayerStream(ck);
+        try (Checkpoint ck = Checkpoint.open(model); LayerStream stream = new LayerStream(ck)) {
             int vocab = ck.config().vocabSize();
             for (int w = 0; w < windows; w++) {
                 int[] seq = new int[length];

@@ -39,10 +39,11 @@ class TrueSequentialTest {
 
     private static Map<String, QuantizedLinear> run(Checkpoint ck, boolean trueSequential) {
         PipelineFixtures.Capture capture = new PipelineFixtures.Capture();
-        QuantizationPipeline p = new QuantizationPipeline(ck, PipelineFixtures.options(QuantizeMethod.GPTQ, CONFIG, trueSequential),
-                PipelineFixtures.calibration(), capture, new PhaseTimes());
         List<QuantizedLayer> layers = new ArrayList<>();
-        while (p.hasNext()) layers.add(p.next());
+        try (QuantizationPipeline p = new QuantizationPipeline(ck, PipelineFixtures.options(QuantizeMethod.GPTQ, CONFIG, trueSequential),
+                PipelineFixtures.calibration(), capture, new PhaseTimes())) {
+            while (p.hasNext()) layers.add(p.next());
+        }
         assertEquals(List.of(0, 1), layers.stream().map(QuantizedLayer::index).toList());
         return capture.linears;
     }
@@ -70,10 +71,9 @@ class TrueSequentialTest {
     @Test
     void laterGroupsAndLayersSeeQuantizedOutputs() throws Exception {
         Path in = PipelineFixtures.model(tmp.resolve("in"), Architecture.LLAMA, 2, 41);
-        try (Checkpoint ck = Checkpoint.open(in)) {
+        try (Checkpoint ck = Checkpoint.open(in); LayerStream stream = new LayerStream(ck)) {
             Map<String, QuantizedLinear> seq = run(ck, true);
             Map<String, QuantizedLinear> flat = run(ck, false);
-            LayerStream stream = new LayerStream(ck);
             Activations x0 = stream.embed(PipelineFixtures.calibration().windows());
             var l0 = ck.layout().layers().get(0);
             var l1 = ck.layout().layers().get(1);
