@@ -36,12 +36,14 @@ import zq.gptq.pipeline.QuantizeMethod;
  * (Linux VmHWM) only ever grows within a process: comparing the depths shows whether memory grows with the layer
  * count (it should not — one layer is decoded at a time and written as soon as it is done).
  *
- * <p>Run from the repository root after {@code mvn -q -o -pl gptq -am package -DskipTests}, with the module's class
- * path (e.g. from {@code mvn -q -o -pl gptq dependency:build-classpath -Dmdep.outputFile=cp.txt}):
+ * <p>Run from the repository root with the module's class path:
  * <pre>
- *   java -Xss16m -Xmx24g -cp gptq/target/classes:$(cat gptq/cp.txt) zq.gptq.bench.PipelineBenchmark
- *   java -Xss16m -Xmx2g -cp ... zq.gptq.bench.PipelineBenchmark --scale 8 --nsamples 8 --seqlen 256   # quick
+ *   mvn -q -B -o -pl gptq -am compile dependency:build-classpath -Dmdep.outputFile=$PWD/gptq/target/cp.txt
+ *   java -Xss16m -Xmx8g -cp gptq/target/classes:$(cat gptq/target/cp.txt) zq.gptq.bench.PipelineBenchmark
+ *   java -Xss16m -Xmx512m -cp ... zq.gptq.bench.PipelineBenchmark --scale 8 --nsamples 8 --seqlen 256   # quick
  * </pre>
+ * Give -Xmx a bound: with a large heap the JVM grows it lazily, and peak RSS then shows the collector's choices
+ * rather than the live data.
  * Options: {@code --scale F} divides hidden, intermediate, heads and vocabulary by F (widths rounded to multiples of
  * 128), {@code --layers 1,2,4}, {@code --nsamples N} (16), {@code --seqlen L} (512), {@code --group-size G} (128),
  * {@code --hessian auto|opencl|cpu} (cpu), {@code --dir DIR} where models are generated and reused

@@ -142,12 +142,11 @@ public final class QuantizationPipeline implements AutoCloseable {
         LayerWeights w = stream.loadLayer(layout.index());
         if (options.trueSequential()) {
             for (List<LinearRef> group : layout.sequentialGroups()) {
-                InputGroup.Kind kind = kindOf(group);
-                Map<InputGroup.Kind, Hessian> h = hessians(w, List.of(kind));
-                w = solveGroup(w, layout, group, h.get(kind), solver, packed, reports);
+                Map<InputGroup.Kind, Hessian> h = hessians(w, List.of(group));
+                w = solveGroup(w, layout, group, h.get(kindOf(group)), solver, packed, reports);
             }
         } else {
-            Map<InputGroup.Kind, Hessian> h = hessians(w, List.of(InputGroup.Kind.values()));
+            Map<InputGroup.Kind, Hessian> h = hessians(w, layout.sequentialGroups());
             for (List<LinearRef> group : layout.sequentialGroups()) {
                 w = solveGroup(w, layout, group, h.get(kindOf(group)), solver, packed, reports);
             }
@@ -158,11 +157,11 @@ public final class QuantizationPipeline implements AutoCloseable {
     /** A finished Hessian and the tokens it averages over. */
     private record Hessian(float[] matrix, long tokens) {}
 
-    /** One forward of the layer as it stands, accumulating the Hessians of the given input kinds. */
-    private Map<InputGroup.Kind, Hessian> hessians(LayerWeights w, List<InputGroup.Kind> kinds) {
+    /** One forward of the layer as it stands, accumulating one Hessian for the input of each of {@code groups}. */
+    private Map<InputGroup.Kind, Hessian> hessians(LayerWeights w, List<List<LinearRef>> groups) {
         Map<InputGroup.Kind, HessianAccumulator> acc = new EnumMap<>(InputGroup.Kind.class);
         try {
-            for (InputGroup.Kind k : kinds) acc.put(k, options.hessian().open(widthOf(w, k)));
+            for (List<LinearRef> g : groups) acc.put(kindOf(g), options.hessian().open(g.get(0).inFeatures()));
             forward(w, (group, input, lengths) -> {
                 HessianAccumulator a = acc.get(group.kind());
                 if (a == null) return;
@@ -180,15 +179,6 @@ public final class QuantizationPipeline implements AutoCloseable {
         } finally {
             acc.values().forEach(HessianAccumulator::close);
         }
-    }
-
-    private static int widthOf(LayerWeights w, InputGroup.Kind kind) {
-        return switch (kind) {
-            case ATTENTION -> w.attention().get(0).inFeatures();
-            case OUTPUT -> w.o().inFeatures();
-            case MLP -> w.up().inFeatures();
-            case DOWN -> w.down().inFeatures();
-        };
     }
 
     /** Runs the layer over all windows; the time spent in Hessian updates during it is not counted as forward time. */

@@ -1,5 +1,6 @@
 package zq.gptq.pipeline;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import zq.gptq.Int4Packing.PackedLinear;
 public record QuantizedLayer(int index, Map<String, PackedLinear> packed, List<ModuleReport> modules, double seconds) {
 
     public QuantizedLayer {
-        packed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(packed));
+        packed = Collections.unmodifiableMap(new LinkedHashMap<>(packed));
         modules = List.copyOf(modules);
     }
 
