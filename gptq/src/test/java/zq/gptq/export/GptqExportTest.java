@@ -25,8 +25,10 @@ import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.HalfFloats;
 import zq.formats.SafetensorsFile;
+import zq.formats.SafetensorsWriter;
 import zq.formats.ShardedWriter;
 import zq.formats.SyntheticModel;
+import zq.formats.TensorData;
 import zq.formats.TensorInfo;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.pipeline.PipelineFixtures;
@@ -276,14 +278,25 @@ class GptqExportTest {
     void anErrorMidRunLeavesNoOutputFolder() throws IOException {
         Path in = llama("in", 3);
         Path out = tmp.resolve("out");
+        List<List<String>> duringLayer0 = new java.util.ArrayList<>();
         ProgressListener failing = new ProgressListener() {
             @Override public void layerDone(QuantizedLayer layer, Progress progress) {
+                if (layer.index() == 0) {
+                    try {
+                        duringLayer0.add(listNames(tmp));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
                 if (layer.index() == 1) throw new IllegalStateException("injected failure after layer 1");
             }
         };
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> GptqExporter.run(
                 QuantizeRequest.of(in, out, gptqOptions(32, true), PipelineFixtures.calibration()), failing));
         assertEquals("injected failure after layer 1", e.getMessage());
+        List<String> during = duringLayer0.get(0);
+        assertEquals(2, during.size(), during.toString());
+        assertTrue(during.get(0).startsWith(".out.partial-"), "while running, only the hidden partial folder exists: " + during);
         assertEquals(List.of("in"), listNames(tmp), "neither the target nor a .partial folder remains");
     }
 
@@ -291,5 +304,52 @@ class GptqExportTest {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
+    }
+
+    @Test
+    void inputsThatCannotBeQuantizedAreRefusedClearly() throws IOException {
+        Path in = llama("in", 1);
+        Path once = tmp.resolve("once");
+        PipelineOptions rtn = PipelineFixtures.options(QuantizeMethod.RTN, PipelineFixtures.gptq(32, false, true), true);
+        GptqExporter.run(new QuantizeRequest(in, once, rtn, null, 1_000_000), ProgressListener.NONE);
+        IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
+                () -> GptqExporter.run(QuantizeRequest.of(once, tmp.resolve("twice"), rtn, null), ProgressListener.NONE));
+        assertTrue(again.getMessage().contains("already GPTQ-quantised"), again.getMessage());
+
+        // gate/up have 100 output rows: qzeros packs 8 output columns per int32
+        var cfg = SyntheticModel.config(Architecture.LLAMA, 64, 100, 1, 4, 2, PipelineFixtures.VOCAB);
+        Path odd = SyntheticModel.write(tmp.resolve("odd"), cfg, DType.BF16, 1);
+        PipelineOptions rowwise = PipelineFixtures.options(QuantizeMethod.RTN, PipelineFixtures.gptq(-1, false, true), true);
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> GptqExporter.run(QuantizeRequest.of(odd, tmp.resolve("o"), rowwise, null), ProgressListener.NONE));
+        assertEquals("model.layers.0.mlp.up_proj: shape [100, 64] cannot be packed: GPTQ Int4 needs in_features and "
+                + "out_features that are multiples of 8", shape.getMessage());
+
+        IllegalArgumentException shard = assertThrows(IllegalArgumentException.class,
+                () -> new QuantizeRequest(in, tmp.resolve("s"), rtn, null, 0));
+        assertEquals("max shard size must be positive, got 0", shard.getMessage());
+    }
+
+    @Test
+    void aValueThatFp16CannotHoldIsAnErrorNamingTheTensor() throws IOException {
+        Path dense = SyntheticModel.write(tmp.resolve("f32"), PipelineFixtures.config(Architecture.LLAMA, 1), DType.F32, 2);
+        Path big = tmp.resolve("big");
+        Files.createDirectories(big);
+        List<SafetensorsWriter.Entry> entries = new java.util.ArrayList<>();
+        try (Checkpoint ck = Checkpoint.open(dense)) {
+            for (String name : ck.tensorNames()) {
+                float[] v = ck.floats(name);
+                if (name.equals("model.norm.weight")) v[3] = 1e5f;
+                entries.add(new SafetensorsWriter.Entry(name, DType.F32, ck.info(name).shape(), TensorData.floats(v, DType.F32)));
+            }
+            ShardedWriter.write(big, SafetensorsWriter.defaultMetadata(), entries, ShardedWriter.DEFAULT_MAX_SHARD_BYTES);
+            zq.formats.ModelConfig.write(ck.config().json(), big.resolve("config.json"));
+        }
+        PipelineOptions rtn = PipelineFixtures.options(QuantizeMethod.RTN, PipelineFixtures.gptq(32, false, true), true);
+        zq.formats.CheckpointException e = assertThrows(zq.formats.CheckpointException.class,
+                () -> GptqExporter.run(QuantizeRequest.of(big, tmp.resolve("out"), rtn, null), ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("tensor 'model.norm.weight' holds 100000.0 at flat index 3"), e.getMessage());
+        assertTrue(e.getMessage().contains("max 65504"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out")));
     }
 }

@@ -86,6 +86,9 @@ class CalibrationTest {
         IllegalArgumentException ragged = assertThrows(IllegalArgumentException.class,
                 () -> new Calibration("hand-made", 4, 0, List.of(new int[]{1, 2, 3, 4}, new int[]{1, 2})));
         assertEquals("hand-made: calibration window 1 has 2 tokens, expected seqlen 4", ragged.getMessage());
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                () -> new Calibration("hand-made", 4, 0, List.of()));
+        assertEquals("hand-made: no calibration windows", empty.getMessage());
     }
 
     @Test
