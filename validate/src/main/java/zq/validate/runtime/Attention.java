@@ -2,6 +2,8 @@ package zq.validate.runtime;
 
 import zq.formats.ModelConfig;
 
+import java.util.stream.IntStream;
+
 /**
  * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head one gemm for the
  * scores of all the query heads that share it ({@code h / G} maps query head h to its KV head), a
@@ -56,7 +58,7 @@ public final class Attention {
             }
         }
         float[] scores = workspace.gemm(qg, group * len, headDim, kg, len, true);
-        for (int r = 0; r < group * len; r++) causalSoftmax(scores, r * len, len, r % len);
+        IntStream.range(0, group * len).parallel().forEach(r -> causalSoftmax(scores, r * len, len, r % len));
         float[] mixed = workspace.gemm(scores, group * len, len, vg, headDim, false);
         for (int j = 0; j < group; j++) {
             int h = g * group + j;
