@@ -1,0 +1,77 @@
+package zq.cli;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import zq.formats.Checkpoint;
+import zq.formats.ModelConfig;
+import zq.validate.Perplexity;
+import zq.validate.PerplexityResult;
+import zq.validate.TokenFile;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code zq ppl MODEL (--tokens FILE | --text FILE)}: perplexity over non-overlapping windows. */
+@Command(name = "ppl", mixinStandardHelpOptions = true,
+        description = {"Perplexity of a model (dense or GPTQ) on a token stream: non-overlapping windows of --seqlen "
+                + "tokens, each predicting its tokens 2..n; ppl = exp(sum nll / predicted tokens)."})
+public final class PplCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model folder (config.json + safetensors).")
+    Path model;
+
+    /** The token stream a quality command scores: {@code --tokens FILE} or {@code --text FILE}, exactly one. */
+    static final class TokenInput {
+        @Option(names = "--tokens", paramLabel = "FILE", description = "Whitespace-separated integer token ids.")
+        Path tokens;
+
+        @Option(names = "--text", paramLabel = "FILE", description = "Plain text, tokenized with the model's tokenizer.")
+        Path text;
+
+        int[] read() {
+            if (text != null) {
+                throw new IllegalArgumentException("--text " + text + ": this build of zq cannot tokenize text yet; "
+                        + "pass --tokens FILE with whitespace-separated token ids instead");
+            }
+            return TokenFile.read(tokens);
+        }
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    TokenInput input;
+
+    @Option(names = "--seqlen", paramLabel = "N", defaultValue = "2048", description = "Window length (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--max-windows", paramLabel = "N", description = "Score only the first N windows.")
+    Integer maxWindows;
+
+    @Option(names = "--json", description = "Print one JSON object (ppl, tokens, windows, seqlen, nll_mean).")
+    boolean json;
+
+    /** {@code --max-windows}: absent means every window (0 to the library). */
+    static int maxWindows(Integer maxWindows) {
+        if (maxWindows == null) return 0;
+        if (maxWindows < 1) throw new IllegalArgumentException("--max-windows must be at least 1, got " + maxWindows);
+        return maxWindows;
+    }
+
+    @Override public Integer call() {
+        int windows = maxWindows(maxWindows);
+        int[] tokens = input.read();
+        PerplexityResult r;
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            r = Perplexity.run(ck, tokens, Perplexity.Options.of(seqLen, windows));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? ModelConfig.toJson(r.toJson()) : r.toText() + "\n");
+        out.flush();
+        return 0;
+    }
+}
