@@ -14,22 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static zq.cli.CliRun.zq;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConvertCommandTest {
     @TempDir Path tmp;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run zq(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private Path zhinao() throws Exception {
         return SyntheticModel.write(tmp.resolve("z"), SyntheticModel.config(Architecture.ZHINAO, 64, 128, 2, 8, 2, 50), DType.BF16, 4);
@@ -38,11 +28,11 @@ class ConvertCommandTest {
     @Test void convertsWithEveryOptionInOnePass() throws Exception {
         Path in = zhinao();
         Path out = tmp.resolve("q");
-        Run r = zq("convert", in.toString(), "-o", out.toString(), "--rope-base", "1e6", "--max-position-embeddings", "32768",
+        CliRun r = zq("convert", in.toString(), "-o", out.toString(), "--rope-base", "1e6", "--max-position-embeddings", "32768",
                 "--rope-scaling", "yarn:factor=2,original_max_position_embeddings=16384", "--dtype", "f16", "--to", "qwen2",
                 "--max-shard-size", "30KB");
-        assertEquals(0, r.code, r.err);
-        assertTrue(r.out.startsWith("wrote " + out.toAbsolutePath()), r.out);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath()), r.out());
         try (Checkpoint c = Checkpoint.open(out)) {
             ModelConfig cfg = c.config();
             assertEquals(Architecture.QWEN2, cfg.architecture());
@@ -55,9 +45,9 @@ class ConvertCommandTest {
         }
     }
 
-    private void assertBadInput(Run r, String message) {
-        assertEquals(Main.EXIT_BAD_INPUT, r.code, r.err);
-        assertTrue(r.err.startsWith("zq: ") && r.err.contains(message), r.err);
+    private void assertBadInput(CliRun r, String message) {
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().startsWith("zq: ") && r.err().contains(message), r.err());
     }
 
     @Test void badInputIsOneLineAndExitTwo() throws Exception {

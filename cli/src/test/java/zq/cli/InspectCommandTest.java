@@ -26,27 +26,17 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static zq.cli.CliRun.zq;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InspectCommandTest {
     @TempDir Path tmp;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run zq(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     private static JsonNode json(Path dir, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("inspect", dir.toString(), "--json"));
         args.addAll(List.of(more));
-        Run r = zq(args.toArray(String[]::new));
+        CliRun r = zq(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
         return new ObjectMapper().readTree(r.out());
@@ -79,7 +69,7 @@ class InspectCommandTest {
         assertEquals(10000.0, r.path("rope_theta").asDouble());
         assertFalse(r.has("tensors"));
 
-        Run text = zq("inspect", dir.toString());
+        CliRun text = zq("inspect", dir.toString());
         assertEquals(0, text.code(), text.err());
         String out = text.out();
         assertTrue(out.contains("Architecture   llama (LlamaForCausalLM)\n"), out);
@@ -129,7 +119,7 @@ class InspectCommandTest {
         }
         assertTrue(sawKBias);
 
-        Run text = zq("inspect", "--tensors", dir.toString());
+        CliRun text = zq("inspect", "--tensors", dir.toString());
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("Embeddings     tied (lm_head = embed_tokens)\n"), text.out());
         assertTrue(shardFiles.size() > 3, "40,640 bytes in shards of at most 10,000");
@@ -154,7 +144,7 @@ class InspectCommandTest {
         assertEquals(2, r.path("num_key_value_heads").asInt());
         assertEquals(params, r.path("parameters").asLong());
         assertEquals(36000, r.path("max_position_embeddings").asInt());
-        Run text = zq("inspect", dir.toString());
+        CliRun text = zq("inspect", dir.toString());
         assertTrue(text.out().contains("RoPE           theta 1000000, no scaling\n"), text.out());
         assertTrue(text.out().contains("Max positions  36,000\n"), text.out());
         assertTrue(text.out().contains("Parameters     82,944\n"), text.out());
@@ -200,7 +190,7 @@ class InspectCommandTest {
         assertEquals(2 * f16Elements + 4 * i32Elements, r.path("bytes").asLong());
         assertEquals(16, r.path("quantization").path("group_size").asInt());
 
-        Run text = zq("inspect", dir.toString());
+        CliRun text = zq("inspect", dir.toString());
         assertTrue(text.out().contains("Parameters     13,536 dense-equivalent (each GPTQ Linear counted as out x in); "
                 + n(2 * 50 * 32 + 3 * 32 + packedElements) + " elements stored\n"), text.out());
         assertTrue(text.out().contains("Quantization   GPTQ 4-bit, group_size 16, desc_act false, sym true, checkpoint_format gptq\n"), text.out());
@@ -208,7 +198,7 @@ class InspectCommandTest {
 
     @Test void badInputIsOneLineAndExitTwo() throws Exception {
         Path missing = tmp.resolve("nope");
-        Run r = zq("inspect", missing.toString());
+        CliRun r = zq("inspect", missing.toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.code());
         assertEquals("zq: " + missing + ": not a model folder\n", r.err());
         assertEquals("", r.out());
@@ -218,13 +208,13 @@ class InspectCommandTest {
         Path dir = SyntheticModel.write(tmp.resolve("mha"), cfg, DType.BF16, 4);
         cfg.put("num_key_value_heads", 2);
         ModelConfig.write(cfg, dir.resolve("config.json"));
-        Run bad = zq("inspect", dir.toString(), "--json");
+        CliRun bad = zq("inspect", dir.toString(), "--json");
         assertEquals(Main.EXIT_BAD_INPUT, bad.code());
         assertEquals("zq: " + dir + ": tensor 'model.layers.0.self_attn.k_proj.weight' has shape [32, 32], config implies [16, 32]; "
                 + "tensor 'model.layers.0.self_attn.v_proj.weight' has shape [32, 32], config implies [16, 32]\n", bad.err());
         assertEquals("", bad.out());
 
-        Run noArgs = zq("inspect");
+        CliRun noArgs = zq("inspect");
         assertEquals(Main.EXIT_BAD_INPUT, noArgs.code());
         assertTrue(noArgs.err().startsWith("zq: Missing required parameter: 'MODEL_DIR'"), noArgs.err());
     }

@@ -1,13 +1,12 @@
 package zq.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static zq.cli.CliRun.zq;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,18 +24,6 @@ class QuantizeCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir Path tmp;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run zq(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** hidden 64, intermediate 128 (down_proj reads 128 columns), 2 layers, vocab 80. */
     private Path model(int intermediate) throws Exception {
@@ -62,7 +49,7 @@ class QuantizeCommandTest {
     void gptqWritesTheModelTheJsonSummaryAndTheReport() throws Exception {
         Path out = tmp.resolve("q");
         Path report = tmp.resolve("report.json");
-        Run r = zq(gptqArgs(model(128), out, "--json", "--report", report.toString(), "--sym", "--no-desc-act"));
+        CliRun r = zq(gptqArgs(model(128), out, "--json", "--report", report.toString(), "--sym", "--no-desc-act"));
         assertEquals(0, r.code(), r.err());
         JsonNode s = JSON.readTree(r.out());
         assertEquals("gptq", s.get("method").asText());
@@ -103,7 +90,7 @@ class QuantizeCommandTest {
     @Test
     void roundToNearestNeedsNoCalibration() throws Exception {
         Path out = tmp.resolve("rtn");
-        Run r = zq("quantize", model(128).toString(), "-o", out.toString(), "--method", "rtn", "--group-size", "-1");
+        CliRun r = zq("quantize", model(128).toString(), "-o", out.toString(), "--method", "rtn", "--group-size", "-1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("GPTQ Int4 (rtn)"), r.out());
         JsonNode q = JSON.readTree(out.resolve("quantize_config.json").toFile());
@@ -117,7 +104,7 @@ class QuantizeCommandTest {
     @Test
     void negatableOptionsReachTheConfig() throws Exception {
         Path out = tmp.resolve("q");
-        Run r = zq(gptqArgs(model(128), out, "--desc-act", "--static-groups", "--no-true-sequential", "--damp", "0.05"));
+        CliRun r = zq(gptqArgs(model(128), out, "--desc-act", "--static-groups", "--no-true-sequential", "--damp", "0.05"));
         assertEquals(0, r.code(), r.err());
         JsonNode q = JSON.readTree(out.resolve("quantize_config.json").toFile());
         assertTrue(q.get("desc_act").asBoolean());
@@ -133,7 +120,7 @@ class QuantizeCommandTest {
     @Test
     void noSymWritesGptqV2AndSaysAutoGptqWillNotLoadIt() throws Exception {
         Path out = tmp.resolve("q");
-        Run r = zq(gptqArgs(model(128), out, "--no-sym"));
+        CliRun r = zq(gptqArgs(model(128), out, "--no-sym"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("zq: warning: asymmetric quantization (--no-sym) is written as checkpoint_format gptq_v2"), r.err());
         assertTrue(r.err().contains("AutoGPTQ will NOT load"), r.err());
@@ -144,34 +131,34 @@ class QuantizeCommandTest {
     @Test
     void badInputIsRefusedWithExitCode2() throws Exception {
         Path in = model(128);
-        Run noCalib = zq("quantize", in.toString(), "-o", tmp.resolve("a").toString());
+        CliRun noCalib = zq("quantize", in.toString(), "-o", tmp.resolve("a").toString());
         assertEquals(2, noCalib.code());
         assertTrue(noCalib.err().contains("--method gptq needs calibration data: --calib FILE"), noCalib.err());
 
-        Run group = zq(gptqArgs(model(96), tmp.resolve("b"), "--group-size", "64"));
+        CliRun group = zq(gptqArgs(model(96), tmp.resolve("b"), "--group-size", "64"));
         assertEquals(2, group.code());
         assertTrue(group.err().contains("model.layers.0.mlp.down_proj: group_size 64 does not divide in_features 96"), group.err());
         assertFalse(Files.exists(tmp.resolve("b")));
 
-        Run shard = zq(gptqArgs(in, tmp.resolve("c"), "--max-shard-size", "huge"));
+        CliRun shard = zq(gptqArgs(in, tmp.resolve("c"), "--max-shard-size", "huge"));
         assertEquals(2, shard.code());
         assertTrue(shard.err().contains("--max-shard-size 'huge' is not a size"), shard.err());
 
-        Run method = zq(gptqArgs(in, tmp.resolve("d"), "--method", "awq"));
+        CliRun method = zq(gptqArgs(in, tmp.resolve("d"), "--method", "awq"));
         assertEquals(2, method.code());
         assertTrue(method.err().contains("unknown quantization method 'awq'"), method.err());
 
-        Run bits = zq(gptqArgs(in, tmp.resolve("e"), "--bits", "3"));
+        CliRun bits = zq(gptqArgs(in, tmp.resolve("e"), "--bits", "3"));
         assertEquals(2, bits.code());
         assertTrue(bits.err().contains("bits=3 is not supported"), bits.err());
 
-        Run report = zq(gptqArgs(in, tmp.resolve("f"), "--report", tmp.resolve("f/report.json").toString()));
+        CliRun report = zq(gptqArgs(in, tmp.resolve("f"), "--report", tmp.resolve("f/report.json").toString()));
         assertEquals(2, report.code());
         assertTrue(report.err().contains("must not be inside the output folder"), report.err());
 
         Path existing = Files.createDirectories(tmp.resolve("g"));
         Files.writeString(existing.resolve("keep.txt"), "mine");
-        Run exists = zq(gptqArgs(in, existing));
+        CliRun exists = zq(gptqArgs(in, existing));
         assertEquals(2, exists.code());
         assertTrue(exists.err().contains("output folder already exists"), exists.err());
         assertEquals("mine", Files.readString(existing.resolve("keep.txt")));

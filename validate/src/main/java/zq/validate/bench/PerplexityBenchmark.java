@@ -22,17 +22,17 @@ import java.util.SplittableRandom;
 /**
  * Prefill speed of perplexity on a generated model of 7B layer width, against the sgemm rate ND4J reaches
  * on the same machine in the same run. A benchmark, not a test: it prints a report and asserts nothing.
- * <pre>java -Xmx12g -cp … zq.validate.bench.PerplexityBenchmark [--dir D] [--layers 2] [--seqlen 512] [--windows 8]</pre>
+ * <pre>java -Xmx12g -cp … zq.validate.bench.PerplexityBenchmark [--dir D] [--layers 2] [--seqlen 512] [--windows 8] [--runs 3]</pre>
  */
 public final class PerplexityBenchmark {
 
     /** The model shape and the work to time. */
     public record Config(Path workDir, int hidden, int heads, int kvHeads, int intermediate, int layers, int vocab,
-                         int seqLen, int windows) {
+                         int seqLen, int windows, int runs) {
 
         /** The shape: hidden 4096, 32 heads, 8 KV heads, intermediate 13056, 2 layers, vocab 32000, seqlen 512. */
         public static Config sevenBWidth(Path workDir) {
-            return new Config(workDir, 4096, 32, 8, 13056, 2, 32000, 512, 8);
+            return new Config(workDir, 4096, 32, 8, 13056, 2, 32000, 512, 8, 3);
         }
 
         Path modelDir() {
@@ -67,40 +67,42 @@ public final class PerplexityBenchmark {
             SyntheticModel.write(dir, cfg, DType.BF16, 42);
             out.printf(Locale.ROOT, "  generated in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
+        // the machine may be shared: sgemm is sampled before and after each run, and the best rate is the reference
         int rows = Math.min(c.seqLen() * c.windows(), 4096);
-        double sgemm = sgemmGflops(rows, c.hidden(), c.intermediate());
-        out.printf(Locale.ROOT, "sgemm [%d×%d]·[%d×%d]ᵀ: %.1f GFLOP/s (best of 5)%n", rows, c.hidden(), c.intermediate(), c.hidden(), sgemm);
+        double sgemm = sgemmGflops(rows, c.hidden(), c.intermediate(), out);
 
         int[] tokens = new int[c.seqLen() * c.windows()];
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < tokens.length; i++) tokens[i] = r.nextInt(c.vocab());
         double best = Double.MAX_VALUE;
         PerplexityResult result = null;
-        // run 1 pays the first touch of the native buffers; run 2, in the same memory, is the steady state of a long run
+        // run 1 pays the first touch of the native buffers; later runs, in the same memory, are the steady state of a
+        // long run; the best of them counts, since a shared machine slows some runs down
         try (Checkpoint ck = Checkpoint.open(dir); NativeWorkspace workspace = new NativeWorkspace()) {
             ModelConfig mc = ck.config();
             out.printf(Locale.ROOT, "model: hidden %d, %d heads (%d KV), intermediate %d, %d layers, vocab %d; %d windows of %d%n",
                     mc.hiddenSize(), mc.numHeads(), mc.numKvHeads(), mc.intermediateSize(), mc.numLayers(), mc.vocabSize(),
                     c.windows(), c.seqLen());
-            for (int run = 1; run <= 2; run++) {
+            for (int run = 1; run <= c.runs(); run++) {
                 long t0 = System.nanoTime();
                 result = Perplexity.run(ck, tokens, Perplexity.Options.of(c.seqLen(), 0), workspace);
                 double s = (System.nanoTime() - t0) / 1e9;
                 out.printf(Locale.ROOT, "  run %d: %.2f s (ppl %.2f)%n", run, s, result.ppl());
                 best = Math.min(best, s);
+                sgemm = Math.max(sgemm, sgemmGflops(rows, c.hidden(), c.intermediate(), out));
             }
         }
         long prefill = (long) c.seqLen() * c.windows();
         double gflop = c.flops() / 1e9, achieved = gflop / best;
         Report rep = new Report(best, prefill, prefill / best, gflop, achieved, sgemm, achieved / sgemm, result.ppl());
         out.printf(Locale.ROOT, "prefill: %d tokens in %.2f s = %.1f tokens/s%n", prefill, best, rep.tokensPerSecond());
-        out.printf(Locale.ROOT, "compute: %.1f GFLOP → %.1f GFLOP/s = %.1f %% of sgemm (target ≥ 60 %%)%n", gflop, achieved,
-                100 * rep.fractionOfSgemm());
+        out.printf(Locale.ROOT, "compute: %.1f GFLOP → %.1f GFLOP/s = %.1f %% of the best sgemm rate, %.1f GFLOP/s (target ≥ 60 %%)%n",
+                gflop, achieved, 100 * rep.fractionOfSgemm(), sgemm);
         return rep;
     }
 
-    /** Pure ND4J gemm on preallocated operands, the ceiling the runtime's Linears can reach. */
-    static double sgemmGflops(int m, int k, int n) {
+    /** Pure ND4J gemm on preallocated operands, the ceiling the runtime's Linears can reach: best of 5. */
+    static double sgemmGflops(int m, int k, int n, PrintStream out) {
         INDArray a = Nd4j.rand(DataType.FLOAT, m, k), b = Nd4j.rand(DataType.FLOAT, n, k);
         INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, n);
         double best = Double.MAX_VALUE;
@@ -112,7 +114,9 @@ public final class PerplexityBenchmark {
         a.close();
         b.close();
         c.close();
-        return 2.0 * m * k * n / best / 1e9;
+        double rate = 2.0 * m * k * n / best / 1e9;
+        out.printf(Locale.ROOT, "  sgemm [%d×%d]·[%d×%d]ᵀ: %.1f GFLOP/s%n", m, k, n, k, rate);
+        return rate;
     }
 
     public static void main(String[] args) throws IOException {
@@ -120,12 +124,14 @@ public final class PerplexityBenchmark {
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
             String v = args[i + 1];
+            int n = args[i].equals("--dir") ? 0 : Integer.parseInt(v);
             c = switch (args[i]) {
-                case "--dir" -> new Config(Path.of(v), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), c.windows());
-                case "--layers" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), Integer.parseInt(v), c.vocab(), c.seqLen(), c.windows());
-                case "--seqlen" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), Integer.parseInt(v), c.windows());
-                case "--windows" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), Integer.parseInt(v));
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--dir, --layers, --seqlen, --windows)");
+                case "--dir" -> new Config(Path.of(v), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), c.windows(), c.runs());
+                case "--layers" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), n, c.vocab(), c.seqLen(), c.windows(), c.runs());
+                case "--seqlen" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), n, c.windows(), c.runs());
+                case "--windows" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), n, c.runs());
+                case "--runs" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), c.windows(), n);
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--dir, --layers, --seqlen, --windows, --runs)");
             };
         }
         run(c, System.out);

@@ -1,17 +1,24 @@
 package zq.validate.runtime;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import zq.formats.Architecture;
+import zq.formats.CheckpointException;
 import zq.formats.ModelConfig;
+
+import java.util.stream.IntStream;
 
 /**
  * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head one gemm for the
  * scores of all the query heads that share it ({@code h / G} maps query head h to its KV head), a
- * causal fp32 softmax, and one gemm against V. Windows never attend to each other.
+ * causal fp32 softmax (within Mistral's sliding window when it has one), and one gemm against V.
+ * Windows never attend to each other.
  */
 public final class Attention {
     private final int heads, kvHeads, headDim;
     private final float scale;
     private final Rope rope;
     private final NativeWorkspace workspace;
+    private final int slidingWindow; // keys a query may see, itself included; MAX_VALUE for full causal attention
 
     /** @param workspace native memory for the score and mixing gemms */
     public Attention(ModelConfig c, NativeWorkspace workspace) {
@@ -21,6 +28,25 @@ public final class Attention {
         this.headDim = c.headDim();
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.rope = Rope.of(c);
+        this.slidingWindow = slidingWindow(c);
+    }
+
+    /**
+     * Mistral's {@code sliding_window}: query t sees keys s with t − s &lt; window. Qwen2 only slides when
+     * {@code use_sliding_window} is set, and then only from {@code max_window_layers} on, which this runtime
+     * does not model, so such a config is refused rather than run wrongly.
+     */
+    private static int slidingWindow(ModelConfig c) {
+        JsonNode json = c.json();
+        if (c.architecture() == Architecture.QWEN2 && json.path("use_sliding_window").asBoolean(false)) {
+            throw new CheckpointException(c.source() + ": use_sliding_window is true; zq's runtime supports Qwen2 with full attention only");
+        }
+        JsonNode w = json.get("sliding_window");
+        if (c.architecture() != Architecture.MISTRAL || w == null || w.isNull()) return Integer.MAX_VALUE;
+        if (!w.canConvertToInt() || w.asInt() <= 0) {
+            throw new CheckpointException(c.source() + ": sliding_window must be a positive integer or null, got " + w);
+        }
+        return w.asInt();
     }
 
     public Rope rope() { return rope; }
@@ -56,7 +82,7 @@ public final class Attention {
             }
         }
         float[] scores = workspace.gemm(qg, group * len, headDim, kg, len, true);
-        for (int r = 0; r < group * len; r++) causalSoftmax(scores, r * len, len, r % len);
+        IntStream.range(0, group * len).parallel().forEach(r -> causalSoftmax(scores, r * len, len, r % len));
         float[] mixed = workspace.gemm(scores, group * len, len, vg, headDim, false);
         for (int j = 0; j < group; j++) {
             int h = g * group + j;
@@ -73,20 +99,22 @@ public final class Attention {
         return out;
     }
 
-    /** Scaled softmax of one score row over keys {@code 0..position}; later keys get probability 0. */
+    /** Scaled softmax of one score row over the keys {@code position} may see; the others get probability 0. */
     private void causalSoftmax(float[] s, int off, int len, int position) {
+        int first = (int) Math.max(0, (long) position - slidingWindow + 1);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i <= position; i++) {
+        for (int i = first; i <= position; i++) {
             s[off + i] *= scale;
             max = Math.max(max, s[off + i]);
         }
         double sum = 0;
-        for (int i = 0; i <= position; i++) {
+        for (int i = first; i <= position; i++) {
             float e = (float) Math.exp(s[off + i] - max);
             s[off + i] = e;
             sum += e;
         }
-        for (int i = 0; i <= position; i++) s[off + i] = (float) (s[off + i] / sum);
+        for (int i = first; i <= position; i++) s[off + i] = (float) (s[off + i] / sum);
+        for (int i = 0; i < first; i++) s[off + i] = 0f;
         for (int i = position + 1; i < len; i++) s[off + i] = 0f;
     }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
+import zq.formats.CheckpointException;
 import zq.formats.DType;
 import zq.validate.fixtures.Fixtures;
 import zq.validate.fixtures.ReferenceForward;
@@ -18,6 +19,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runtime's logits against the independent float64 forward of the tests, on tiny models of every kind. */
@@ -43,8 +45,8 @@ class RuntimeVsReferenceTest {
                     c.put("max_position_embeddings", 8);
                     c.putObject("rope_scaling").put("type", "dynamic").put("factor", 2.0);
                 }),
-                new Case("mistral MQA, yarn rope", Architecture.MISTRAL, 64, 4, 1, DType.F32, c -> {
-                    c.put("rope_theta", 10000.0);
+                new Case("mistral MQA, sliding window 5, yarn rope", Architecture.MISTRAL, 64, 4, 1, DType.F32, c -> {
+                    c.put("sliding_window", 5);
                     c.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0)
                             .put("original_max_position_embeddings", 64);
                 }),
@@ -92,6 +94,19 @@ class RuntimeVsReferenceTest {
                 float[] logits = stream.head().logits(stream.finalNorm(x.windows().get(w), len), len);
                 assertClose(ReferenceForward.logits(dir, windows.get(w)), logits, 70, "window " + w);
             }
+        }
+    }
+
+    @Test
+    void qwen2WithSlidingWindowIsRefused() throws Exception {
+        ObjectNode cfg = Fixtures.config(Architecture.QWEN2, 32, 64, 1, 4, 2, 50);
+        cfg.put("use_sliding_window", true);
+        cfg.put("sliding_window", 8);
+        Path dir = Fixtures.synthetic(tmp.resolve("q"), cfg, DType.F32, 1);
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> new LayerStream(ck));
+            assertEquals(dir.resolve("config.json") + ": use_sliding_window is true; zq's runtime supports Qwen2 with full "
+                    + "attention only", e.getMessage());
         }
     }
 
