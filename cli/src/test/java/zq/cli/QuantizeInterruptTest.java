@@ -35,8 +35,8 @@ class QuantizeInterruptTest {
     private Process start(Path model, Path out, Path calib) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = List.of(java.toString(), "-Xss16m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "quantize", model.toString(), "-o", out.toString(), "--calib", calib.toString(), "--nsamples", "16",
-                "--seqlen", "128", "--group-size", "64", "--hessian", "cpu");
+                "quantize", model.toString(), "-o", out.toString(), "--calib", calib.toString(), "--nsamples", "8",
+                "--seqlen", "64", "--group-size", "64", "--hessian", "cpu");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(tmp.resolve("stdout.txt").toFile());
         return pb.start();
     }
@@ -54,7 +54,7 @@ class QuantizeInterruptTest {
     }
 
     private Path setUp() throws Exception {
-        Path model = SyntheticModel.write(tmp.resolve("model"), SyntheticModel.config(Architecture.LLAMA, 256, 512, LAYERS, 4, 4, 128),
+        Path model = SyntheticModel.write(tmp.resolve("model"), SyntheticModel.config(Architecture.LLAMA, 128, 256, LAYERS, 4, 4, 128),
                 DType.BF16, 9);
         String ids = IntStream.range(0, 4000).mapToObj(i -> Integer.toString((i * 37 + 11) % 128)).collect(Collectors.joining(" "));
         Files.writeString(tmp.resolve("calib.tokens"), ids);
