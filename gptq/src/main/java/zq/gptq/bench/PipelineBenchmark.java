@@ -29,6 +29,7 @@ import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
+import zq.gptq.pipeline.QuantizedLayer;
 
 /**
  * Time and memory of the whole {@code zq quantize} pipeline on generated Llama-7B-width models (hidden 4096,
@@ -109,7 +110,7 @@ public final class PipelineBenchmark {
     /** One depth's measurements. */
     public record Result(int layers, double totalSeconds, List<Double> layerSeconds, double forwardSeconds,
                          double hessianSeconds, double solveSeconds, double packSeconds, double writeSeconds,
-                         long peakRssBytes, long peakAnonBytes, long peakHeapBytes) {
+                         long peakRssBytes, long peakAnonBytes, long peakHeapBytes, List<Long> liveHeapAfterLayers) {
 
         ObjectNode toJson() {
             ObjectNode j = JSON.createObjectNode();
@@ -124,15 +125,18 @@ public final class PipelineBenchmark {
             j.put("rss", peakRssBytes);
             j.put("anon", peakAnonBytes);
             j.put("heap", peakHeapBytes);
+            liveHeapAfterLayers.forEach(j.putArray("live")::add);
             return j;
         }
 
         static Result fromJson(JsonNode j) {
             List<Double> per = new ArrayList<>();
             j.get("per_layer").forEach(n -> per.add(n.asDouble()));
+            List<Long> live = new ArrayList<>();
+            j.get("live").forEach(n -> live.add(n.asLong()));
             return new Result(j.get("layers").asInt(), j.get("total").asDouble(), per, j.get("forward").asDouble(),
                     j.get("hessian").asDouble(), j.get("solve").asDouble(), j.get("pack").asDouble(), j.get("write").asDouble(),
-                    j.get("rss").asLong(), j.get("anon").asLong(), j.get("heap").asLong());
+                    j.get("rss").asLong(), j.get("anon").asLong(), j.get("heap").asLong(), live);
         }
     }
 
@@ -151,11 +155,18 @@ public final class PipelineBenchmark {
                 GptqConfig.DEFAULT_BLOCK_SIZE, false);
         PipelineOptions options = new PipelineOptions(QuantizeMethod.GPTQ, config, true, o.hessian());
         Path out = o.dir().resolve("out-l" + layers + "-" + ProcessHandle.current().pid());
+        List<Long> live = new ArrayList<>();
+        ProgressListener liveHeap = new ProgressListener() {
+            @Override public void layerDone(QuantizedLayer layer, Progress progress) {
+                System.gc(); // a full collection: what remains is the data the run still holds
+                live.add(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+            }
+        };
         try (PeakMemory.AnonSampler anon = new PeakMemory.AnonSampler(20)) {
-            QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), ProgressListener.NONE);
+            QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), liveHeap);
             return new Result(layers, q.totalSeconds(), q.layerSeconds(), q.phaseSeconds().get(Phase.FORWARD),
                     q.phaseSeconds().get(Phase.HESSIAN), q.phaseSeconds().get(Phase.SOLVE), q.phaseSeconds().get(Phase.PACK),
-                    q.phaseSeconds().get(Phase.WRITE), q.peakRssBytes(), anon.peakBytes(), q.peakHeapBytes());
+                    q.phaseSeconds().get(Phase.WRITE), q.peakRssBytes(), anon.peakBytes(), q.peakHeapBytes(), live);
         } finally {
             deleteTree(out);
         }
@@ -174,16 +185,20 @@ public final class PipelineBenchmark {
                         + "g%d sym true-sequential; calibration %d x %d tokens; Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
                 o.hidden(), o.intermediate(), o.heads(), o.vocab(), o.groupSize(), o.nsamples(), o.seqlen(), o.hessian(),
                 Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"));
-        out.println("layers  total s   s/layer  forward  hessian    solve  solve/layer   pack   write  VmHWM MB  RssAnon MB  heap MB");
+        out.println("layers  total s   s/layer  forward  hessian    solve  solve/layer   pack   write  VmHWM MB  RssAnon MB  heap MB"
+                + "  live heap MB after each layer");
         for (int layers : o.layerCounts()) {
             Result r = inChildJvm(args, layers);
-            out.printf(Locale.ROOT, "%6d %8.1f %9.2f %8.1f %8.1f %8.1f %12.2f %6.2f %7.2f %9.0f %11.0f %8.0f%n", r.layers(),
+            out.printf(Locale.ROOT, "%6d %8.1f %9.2f %8.1f %8.1f %8.1f %12.2f %6.2f %7.2f %9.0f %11.0f %8.0f  %s%n", r.layers(),
                     r.totalSeconds(), r.layerSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0),
                     r.forwardSeconds(), r.hessianSeconds(), r.solveSeconds(), r.solveSeconds() / r.layers(), r.packSeconds(),
-                    r.writeSeconds(), r.peakRssBytes() / 1e6, r.peakAnonBytes() / 1e6, r.peakHeapBytes() / 1e6);
+                    r.writeSeconds(), r.peakRssBytes() / 1e6, r.peakAnonBytes() / 1e6, r.peakHeapBytes() / 1e6,
+                    r.liveHeapAfterLayers().stream().map(b -> String.format(Locale.ROOT, "%.0f", b / 1e6))
+                            .collect(java.util.stream.Collectors.joining(" ")));
         }
         out.println("VmHWM: peak resident set, including pages of the memory-mapped input that the kernel may drop;");
-        out.println("RssAnon: peak anonymous memory (heap + native), sampled every 20 ms; heap: sum of the heap pools' peaks.");
+        out.println("RssAnon: peak anonymous memory (heap + native), sampled every 20 ms; heap: sum of the heap pools' peaks;");
+        out.println("live heap: heap in use after a full GC forced at the end of each layer (times include those GCs).");
     }
 
     /** Runs one depth in a fresh JVM with this JVM's options, so that its VmHWM counts that depth alone. */

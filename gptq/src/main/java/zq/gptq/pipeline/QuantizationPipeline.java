@@ -16,6 +16,8 @@ import zq.gptq.Int4Packing.PackedLinear;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.RtnQuantizer;
 import zq.gptq.hessian.HessianAccumulator;
+import zq.gptq.hessian.HessianBackend;
+import zq.gptq.hessian.OpenClHessian;
 import zq.validate.runtime.Activations;
 import zq.validate.runtime.InputGroup;
 import zq.validate.runtime.LayerStream;
@@ -67,6 +69,13 @@ public final class QuantizationPipeline implements AutoCloseable {
             throw new IllegalArgumentException("GPTQ needs calibration data (--calib FILE); round-to-nearest (--method rtn) does not");
         }
         checkShapes(model.layout(), options.gptq());
+        if (options.method() == QuantizeMethod.GPTQ && options.hessian() == HessianBackend.OPENCL) {
+            try {
+                OpenClHessian.bestDevice(); // before any output exists, not at the first layer
+            } catch (IllegalStateException noDevice) {
+                throw new IllegalArgumentException(noDevice.getMessage(), noDevice);
+            }
+        }
         this.model = model;
         this.options = options;
         this.calibration = calibration;
