@@ -18,20 +18,23 @@ import java.nio.channels.WritableByteChannel;
  * hundreds) and written in the target dtype.
  */
 final class DequantizedLinear implements TensorData {
-    /** Dense values per tile: 4M floats = 16 MB. */
-    private static final int TILE_VALUES = 1 << 22;
+    /** Dense values per tile by default: 4M floats = 16 MB. */
+    static final int TILE_VALUES = 1 << 22;
     private static final int PER_WORD = 8;
 
     private final Checkpoint checkpoint;
     private final LinearRef linear;
     private final DType target;
     private final boolean allowOverflow;
+    private final int tileValues;
 
-    DequantizedLinear(Checkpoint checkpoint, LinearRef linear, DType target, boolean allowOverflow) {
+    /** {@code tileValues}: about how many dense values to produce at once (at least 8 output rows). */
+    DequantizedLinear(Checkpoint checkpoint, LinearRef linear, DType target, boolean allowOverflow, int tileValues) {
         this.checkpoint = checkpoint;
         this.linear = linear;
         this.target = target;
         this.allowOverflow = allowOverflow;
+        this.tileValues = tileValues;
     }
 
     @Override public void writeTo(WritableByteChannel out) throws IOException {
@@ -42,12 +45,12 @@ final class DequantizedLinear implements TensorData {
         int[] gIdx = checkpoint.ints(linear.gIdx());
         int groups = scales.length / outF;
         var zeros = GptqDequantizer.ZeroConvention.of(checkpoint.config().quantization());
-        int tile = Math.max(PER_WORD, Math.min(outF, TILE_VALUES / in / PER_WORD * PER_WORD));
+        int tile = Math.max(PER_WORD, Math.min(outF, tileValues / in / PER_WORD * PER_WORD));
         ByteBuffer buf = ByteBuffer.allocate(tile * in * target.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         long overflows = 0;
         for (int n0 = 0; n0 < outF; n0 += tile) {
             int w = Math.min(tile, outF - n0);
-            float[] dense = GptqDequantizer.dequantize(linear.prefix(), columns(qweight, in / PER_WORD, outF, n0, w),
+            float[] dense = GptqDequantizer.dequantize(checkpoint.dir() + ": " + linear.prefix(), columns(qweight, in / PER_WORD, outF, n0, w),
                     columns(qzeros, groups, outF / PER_WORD, n0 / PER_WORD, w / PER_WORD), columns(scales, groups, outF, n0, w),
                     gIdx, in, w, zeros);
             buf.clear();

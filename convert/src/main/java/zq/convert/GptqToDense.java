@@ -32,6 +32,12 @@ public final class GptqToDense {
      */
     public static ConvertResult dequantize(Path gptqDir, Path outDir, DType dtype, long maxShardBytes, boolean allowOverflow)
             throws IOException {
+        return dequantize(gptqDir, outDir, dtype, maxShardBytes, allowOverflow, DequantizedLinear.TILE_VALUES);
+    }
+
+    /** {@code tileValues}: dense values produced at once per Linear (memory use, not results). */
+    static ConvertResult dequantize(Path gptqDir, Path outDir, DType dtype, long maxShardBytes, boolean allowOverflow,
+                                    int tileValues) throws IOException {
         if (dtype != null && !FloatConversion.isTarget(dtype)) {
             throw new IllegalArgumentException("--dtype " + dtype.torchName() + " is not supported (bf16, f16 or f32)");
         }
@@ -58,7 +64,7 @@ public final class GptqToDense {
                 LinearRef lin = byQweight.get(name);
                 if (lin != null) {
                     entries.add(new SafetensorsWriter.Entry(lin.weight(), target, new long[]{lin.outFeatures(), lin.inFeatures()},
-                            new DequantizedLinear(in, lin, target, allowOverflow)));
+                            new DequantizedLinear(in, lin, target, allowOverflow, tileValues)));
                 } else if (!packed.contains(name) && !TensorPlanner.isRotaryCache(name)) {
                     TensorRef t = TensorRef.of(in, name);
                     PlannedTensor p = new PlannedTensor(name, t.info().shape(), Gather.whole(t), false);
