@@ -14,8 +14,7 @@ import java.util.concurrent.Callable;
 
 /** {@code zq dequantize}: a GPTQ checkpoint as a dense one, dequantized exactly as the runtime does in flight. */
 @Command(name = "dequantize", mixinStandardHelpOptions = true,
-        description = {"Write a dense checkpoint from a GPTQ one: each quantized Linear becomes a .weight, the",
-                "quantization config is removed; tokenizer and other companion files are copied."})
+        description = "Write a dense checkpoint from a GPTQ one: each quantized Linear becomes a .weight, the quantization config is removed; tokenizer and other companion files are copied.")
 public final class DequantizeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
