@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 
 /** {@code zq dequantize}: a GPTQ checkpoint as a dense one, dequantized exactly as the runtime does in flight. */
 @Command(name = "dequantize", mixinStandardHelpOptions = true,
-        description = "Write a dense checkpoint from a GPTQ one: each quantized Linear becomes a .weight, the quantization config is removed; tokenizer and other companion files are copied.")
+        description = "Write a dense checkpoint from a GPTQ one: each quantized Linear becomes a .weight, the "
+                + "quantization config is removed; tokenizer and other companion files are copied.")
 public final class DequantizeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -25,7 +26,8 @@ public final class DequantizeCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--dtype", paramLabel = "bf16|f16|f32",
-            description = "Dtype of every floating-point tensor. Default: the config's torch_dtype if bf16, f16 or f32, else f16.")
+            description = "Dtype of every floating-point tensor. Default: the config's torch_dtype if bf16, f16 or f32, "
+                    + "else f16.")
     String dtype;
 
     @Option(names = "--allow-overflow", description = "Write values beyond the target dtype's range as infinity instead of failing.")
