@@ -23,7 +23,6 @@ import java.util.stream.Stream;
 final class CompanionFiles {
     private CompanionFiles() {}
 
-    static final String QUANTIZE_CONFIG = "quantize_config.json";
     private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".safetensors.index.json", ".bin",
             ".bin.index.json", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack");
 
@@ -37,9 +36,9 @@ final class CompanionFiles {
         try (Stream<Path> s = Files.list(from)) {
             for (Path p : s.sorted().toList()) {
                 String name = p.getFileName().toString();
-                if (!isCompanion(name) || (dense && name.equals(QUANTIZE_CONFIG))) continue;
+                if (!isCompanion(name) || (dense && name.equals(ModelConfig.QUANTIZE_CONFIG))) continue;
                 Path target = to.resolve(name);
-                if (name.equals(QUANTIZE_CONFIG)) writeQuantizeConfig(p, target);
+                if (name.equals(ModelConfig.QUANTIZE_CONFIG)) writeQuantizeConfig(p, target);
                 else copyTree(p, target);
                 copied.add(target);
             }

@@ -89,7 +89,7 @@ final class TensorPlanner {
 
     private static void splitQkv(Checkpoint in, ModelLayout out, Set<String> fixed, Map<String, List<PlannedTensor>> replaced) {
         List<Part> parts = parts(in.config());
-        FusedQkv qkv = new FusedQkv(in.config());
+        QkvRegrouping qkv = new QkvRegrouping(in.config());
         for (int i = 0; i < in.layout().layers().size(); i++) {
             LinearRef fused = in.layout().layers().get(i).attention().get(0);
             List<LinearRef> qkvOut = out.layers().get(i).attention();
@@ -114,7 +114,7 @@ final class TensorPlanner {
 
     private static void mergeQkv(Checkpoint in, ModelLayout out, Set<String> fixed, Map<String, List<PlannedTensor>> replaced) {
         List<Part> parts = parts(in.config());
-        FusedQkv qkv = new FusedQkv(in.config());
+        QkvRegrouping qkv = new QkvRegrouping(in.config());
         for (int i = 0; i < in.layout().layers().size(); i++) {
             List<LinearRef> sep = in.layout().layers().get(i).attention();
             LinearRef fused = out.layers().get(i).attention().get(0);
