@@ -51,7 +51,7 @@ final class TensorPlanner {
         List<PlannedTensor> plan = new ArrayList<>();
         Set<String> emitted = new HashSet<>();
         for (String name : in.tensorNames()) {
-            if (isRotaryCache(name)) continue;
+            if (Checkpoint.isRotaryCache(name)) continue;
             List<PlannedTensor> r = replaced.get(name);
             if (r == null) {
                 TensorRef t = TensorRef.of(in, name);
@@ -61,10 +61,6 @@ final class TensorPlanner {
             }
         }
         return plan;
-    }
-
-    static boolean isRotaryCache(String name) {
-        return name.endsWith("rotary_emb.inv_freq") || name.endsWith("cos_cached") || name.endsWith("sin_cached");
     }
 
     private static Set<String> gptqLinearTensors(ModelLayout layout) {
