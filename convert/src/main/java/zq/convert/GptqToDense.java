@@ -65,7 +65,7 @@ public final class GptqToDense {
                 if (lin != null) {
                     entries.add(new SafetensorsWriter.Entry(lin.weight(), target, new long[]{lin.outFeatures(), lin.inFeatures()},
                             new DequantizedLinear(in, lin, target, allowOverflow, tileValues)));
-                } else if (!packed.contains(name) && !TensorPlanner.isRotaryCache(name)) {
+                } else if (!packed.contains(name) && !Checkpoint.isRotaryCache(name)) {
                     TensorRef t = TensorRef.of(in, name);
                     PlannedTensor p = new PlannedTensor(name, t.info().shape(), Gather.whole(t), false);
                     DType dt = p.outputDtype(target);
