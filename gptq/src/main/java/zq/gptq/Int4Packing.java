@@ -1,6 +1,8 @@
 package zq.gptq;
 
 import zq.formats.HalfFloats;
+import zq.validate.runtime.GptqDequantizer;
+import zq.validate.runtime.GptqDequantizer.ZeroConvention;
 
 /**
  * AutoGPTQ's v1 ("gptq") 4-bit tensor layout (gptq.md §3), and GPTQModel's "gptq_v2" zero variant.
@@ -22,14 +24,26 @@ public final class Int4Packing {
 
     /** Which zero-point convention qzeros uses: checkpoint_format "gptq" (v1) or "gptq_v2". */
     public enum ZeroFormat {
-        GPTQ_V1(1), GPTQ_V2(0);
+        GPTQ_V1(1, "gptq", ZeroConvention.STORED_MINUS_ONE), GPTQ_V2(0, "gptq_v2", ZeroConvention.STORED_AS_IS);
 
         private final int offset;
+        private final String checkpointFormat;
+        private final ZeroConvention convention;
 
-        ZeroFormat(int offset) { this.offset = offset; }
+        ZeroFormat(int offset, String checkpointFormat, ZeroConvention convention) {
+            this.offset = offset;
+            this.checkpointFormat = checkpointFormat;
+            this.convention = convention;
+        }
 
         /** What is subtracted from a zero point before it is stored. */
         public int offset() { return offset; }
+
+        /** The quantization_config "checkpoint_format" value that announces this convention to loaders. */
+        public String checkpointFormat() { return checkpointFormat; }
+
+        /** How the runtime's reader decodes this convention. */
+        public ZeroConvention convention() { return convention; }
     }
 
     /** The four tensors of one quantised Linear as a checkpoint stores them (row-major arrays). */
@@ -64,22 +78,6 @@ public final class Int4Packing {
         return qweight;
     }
 
-    /** qweight [in/8][out] to codes [out][in]. */
-    public static byte[] unpackCodes(String layer, int[] qweight, int in, int out) {
-        checkShape(layer, in, out);
-        if (qweight.length != in / 8 * out) {
-            throw new IllegalArgumentException(layer + ".qweight has " + qweight.length + " words, expected "
-                    + (in / 8) + "x" + out);
-        }
-        byte[] codes = new byte[out * in];
-        for (int k = 0; k < in; k++) {
-            int shift = 4 * (k & 7);
-            int rowBase = (k >> 3) * out;
-            for (int n = 0; n < out; n++) codes[n * in + k] = (byte) ((qweight[rowBase + n] >>> shift) & 0xF);
-        }
-        return codes;
-    }
-
     /** Zero points [G][out] to qzeros [G][out/8] in the given format. */
     public static int[] packZeros(String layer, int[] zeros, int groups, int out, ZeroFormat format) {
         if (out % 8 != 0) throw outNotMultipleOf8(layer, out);
@@ -101,22 +99,6 @@ public final class Int4Packing {
         return qzeros;
     }
 
-    /** qzeros [G][out/8] to the zero points [G][out] they mean. */
-    public static int[] unpackZeros(String layer, int[] qzeros, int groups, int out, ZeroFormat format) {
-        if (out % 8 != 0) throw outNotMultipleOf8(layer, out);
-        if (qzeros.length != groups * (out / 8)) {
-            throw new IllegalArgumentException(layer + ".qzeros has " + qzeros.length + " words, expected "
-                    + groups + "x" + (out / 8));
-        }
-        int[] zeros = new int[groups * out];
-        for (int g = 0; g < groups; g++) {
-            for (int n = 0; n < out; n++) {
-                zeros[g * out + n] = ((qzeros[g * (out / 8) + (n >> 3)] >>> (4 * (n & 7))) & 0xF) + format.offset();
-            }
-        }
-        return zeros;
-    }
-
     /** Scales to fp16 bits; a scale beyond fp16's range is an error, not an infinity in the file. */
     public static short[] scalesToF16(String layer, float[] scales) {
         short[] out = new short[scales.length];
@@ -129,31 +111,15 @@ public final class Int4Packing {
         return out;
     }
 
-    /** The weights a loader decodes, [out][in] row-major float32. */
+    /**
+     * The weights a loader decodes, [out][in] row-major float32, through the runtime's own decoder
+     * ({@link GptqDequantizer}) so that packing and reading are checked against each other.
+     */
     public static float[] dequantize(String layer, PackedLinear p) {
-        int in = p.inFeatures();
-        int out = p.outFeatures();
-        byte[] codes = unpackCodes(layer, p.qweight(), in, out);
-        int[] zeros = unpackZeros(layer, p.qzeros(), p.groups(), out, p.zeroFormat());
-        if (p.scales().length != p.groups() * out) {
-            throw new IllegalArgumentException(layer + ".scales has " + p.scales().length + " values, expected "
-                    + p.groups() + "x" + out);
-        }
-        if (p.gIdx().length != in) {
-            throw new IllegalArgumentException(layer + ".g_idx has " + p.gIdx().length + " entries, expected " + in);
-        }
-        float[] w = new float[out * in];
-        for (int k = 0; k < in; k++) {
-            int g = p.gIdx()[k];
-            if (g < 0 || g >= p.groups()) {
-                throw new IllegalArgumentException(layer + ".g_idx[" + k + "] = " + g + " is outside [0, " + p.groups() + ")");
-            }
-            for (int n = 0; n < out; n++) {
-                float scale = HalfFloats.f16ToFloat(p.scales()[g * out + n]);
-                w[n * in + k] = QuantGrid.dequantize(codes[n * in + k], scale, zeros[g * out + n]);
-            }
-        }
-        return w;
+        float[] scales = new float[p.scales().length];
+        for (int i = 0; i < scales.length; i++) scales[i] = HalfFloats.f16ToFloat(p.scales()[i]);
+        return GptqDequantizer.dequantize(layer, p.qweight(), p.qzeros(), scales, p.gIdx(), p.inFeatures(),
+                p.outFeatures(), p.zeroFormat().convention());
     }
 
     private static void checkShape(String layer, int in, int out) {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import zq.formats.HalfFloats;
 import zq.gptq.Int4Packing.PackedLinear;
 import zq.gptq.Int4Packing.ZeroFormat;
+import zq.validate.runtime.GptqDequantizer;
 
 class Int4PackingTest {
 
@@ -88,8 +89,12 @@ class Int4PackingTest {
             PackedLinear p = Int4Packing.pack("t", q, f);
             assertEquals(in / 8 * out, p.qweight().length);
             assertEquals(groups * out / 8, p.qzeros().length);
-            assertArrayEquals(codes, Int4Packing.unpackCodes("t", p.qweight(), in, out));
-            assertArrayEquals(zeros, Int4Packing.unpackZeros("t", p.qzeros(), groups, out, f));
+            // the runtime's reader unpacks codes as q[k][n]: the transpose of the solver's [n][k]
+            int[] unpacked = GptqDequantizer.unpackCodes(p.qweight(), in, out);
+            for (int n = 0; n < out; n++) {
+                for (int k = 0; k < in; k++) assertEquals(codes[n * in + k], unpacked[k * out + n], "n=" + n + " k=" + k);
+            }
+            assertArrayEquals(zeros, GptqDequantizer.unpackZeros("t", p.qzeros(), groups, out, f.convention()));
             float[] w = Int4Packing.dequantize("t", p);
             for (int n = 0; n < out; n++) {
                 for (int k = 0; k < in; k++) {

@@ -1,0 +1,213 @@
+package zq.gptq.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import zq.formats.Architecture;
+import zq.formats.DType;
+import zq.formats.SyntheticModel;
+import zq.gptq.GptqConfig;
+import zq.gptq.export.GptqExporter;
+import zq.gptq.export.QuantizeRequest;
+import zq.gptq.export.QuantizeResult;
+import zq.gptq.hessian.HessianBackend;
+import zq.gptq.pipeline.Calibration;
+import zq.gptq.pipeline.PeakMemory;
+import zq.gptq.pipeline.Phase;
+import zq.gptq.pipeline.PipelineOptions;
+import zq.gptq.pipeline.ProgressListener;
+import zq.gptq.pipeline.QuantizeMethod;
+
+/**
+ * Time and memory of the whole {@code zq quantize} pipeline on generated Llama-7B-width models (hidden 4096,
+ * intermediate 11008, 32 heads) of 1, 2 and 4 decoder layers. Each depth runs in its own JVM, because peak RSS
+ * (Linux VmHWM) only ever grows within a process: comparing the depths shows whether memory grows with the layer
+ * count (it should not — one layer is decoded at a time and written as soon as it is done).
+ *
+ * <p>Run from the repository root with the module's class path:
+ * <pre>
+ *   mvn -q -B -o -pl gptq -am compile dependency:build-classpath -Dmdep.outputFile=$PWD/gptq/target/cp.txt
+ *   java -Xss16m -Xmx8g -cp gptq/target/classes:$(cat gptq/target/cp.txt) zq.gptq.bench.PipelineBenchmark
+ *   java -Xss16m -Xmx512m -cp ... zq.gptq.bench.PipelineBenchmark --scale 8 --nsamples 8 --seqlen 256   # quick
+ * </pre>
+ * Give -Xmx a bound: with a large heap the JVM grows it lazily, and peak RSS then shows the collector's choices
+ * rather than the live data.
+ * Options: {@code --scale F} divides hidden, intermediate, heads and vocabulary by F (widths rounded to multiples of
+ * 128), {@code --layers 1,2,4}, {@code --nsamples N} (16), {@code --seqlen L} (512), {@code --group-size G} (128),
+ * {@code --hessian auto|opencl|cpu} (cpu), {@code --dir DIR} where models are generated and reused
+ * (java.io.tmpdir/zq-pipeline-bench). The child JVMs get this JVM's options (-Xmx, -Xss).
+ */
+public final class PipelineBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHILD = "--child-layers";
+
+    private PipelineBenchmark() {}
+
+    /** Model shape and run settings. */
+    public record Options(int hidden, int intermediate, int heads, int vocab, List<Integer> layerCounts, int nsamples,
+                          int seqlen, int groupSize, HessianBackend hessian, Path dir) {
+
+        public static Options parse(String[] args) {
+            int scale = 1;
+            List<Integer> layers = List.of(1, 2, 4);
+            int nsamples = 16;
+            int seqlen = 512;
+            int groupSize = 128;
+            HessianBackend hessian = HessianBackend.CPU;
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--scale" -> scale = positive(a, value(a, args, ++i));
+                    case "--layers" -> layers = parseList(value(a, args, ++i));
+                    case "--nsamples" -> nsamples = positive(a, value(a, args, ++i));
+                    case "--seqlen" -> seqlen = positive(a, value(a, args, ++i));
+                    case "--group-size" -> groupSize = Integer.parseInt(value(a, args, ++i));
+                    case "--hessian" -> hessian = HessianBackend.parse(value(a, args, ++i));
+                    case "--dir" -> dir = Path.of(value(a, args, ++i));
+                    case CHILD -> i++; // handled by main
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+            int heads = Math.max(1, 32 / scale);
+            int hidden = Math.max(128, Math.round(4096f / scale / 128) * 128);
+            if (hidden % heads != 0) throw new IllegalArgumentException("--scale " + scale + " gives hidden " + hidden + " and " + heads + " heads");
+            return new Options(hidden, Math.max(128, Math.round(11008f / scale / 128) * 128), heads, Math.max(256, 32000 / scale),
+                    layers, nsamples, seqlen, groupSize, hessian, dir);
+        }
+
+        private static String value(String opt, String[] args, int i) {
+            if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
+            return args[i];
+        }
+
+        private static int positive(String opt, String v) {
+            int n = Integer.parseInt(v);
+            if (n <= 0) throw new IllegalArgumentException(opt + " must be positive, got " + n);
+            return n;
+        }
+
+        private static List<Integer> parseList(String s) {
+            List<Integer> out = new ArrayList<>();
+            for (String p : s.split(",")) out.add(positive("--layers", p.trim()));
+            return out;
+        }
+    }
+
+    /** One depth's measurements. */
+    public record Result(int layers, double totalSeconds, List<Double> layerSeconds, double forwardSeconds,
+                         double hessianSeconds, double solveSeconds, double packSeconds, double writeSeconds,
+                         long peakRssBytes, long peakAnonBytes, long peakHeapBytes) {
+
+        ObjectNode toJson() {
+            ObjectNode j = JSON.createObjectNode();
+            j.put("layers", layers);
+            j.put("total", totalSeconds);
+            layerSeconds.forEach(j.putArray("per_layer")::add);
+            j.put("forward", forwardSeconds);
+            j.put("hessian", hessianSeconds);
+            j.put("solve", solveSeconds);
+            j.put("pack", packSeconds);
+            j.put("write", writeSeconds);
+            j.put("rss", peakRssBytes);
+            j.put("anon", peakAnonBytes);
+            j.put("heap", peakHeapBytes);
+            return j;
+        }
+
+        static Result fromJson(JsonNode j) {
+            List<Double> per = new ArrayList<>();
+            j.get("per_layer").forEach(n -> per.add(n.asDouble()));
+            return new Result(j.get("layers").asInt(), j.get("total").asDouble(), per, j.get("forward").asDouble(),
+                    j.get("hessian").asDouble(), j.get("solve").asDouble(), j.get("pack").asDouble(), j.get("write").asDouble(),
+                    j.get("rss").asLong(), j.get("anon").asLong(), j.get("heap").asLong());
+        }
+    }
+
+    /** Generates (or reuses) the model of this depth and quantises it in this JVM; the output is deleted afterwards. */
+    public static Result run(Options o, int layers) throws IOException {
+        Path model = o.dir().resolve(String.format(Locale.ROOT, "llama-h%d-i%d-l%d", o.hidden(), o.intermediate(), layers));
+        if (!SyntheticModel.exists(model)) {
+            SyntheticModel.write(model, SyntheticModel.config(Architecture.LLAMA, o.hidden(), o.intermediate(), layers, o.heads(),
+                    o.heads(), o.vocab()), DType.BF16, 7);
+        }
+        SplittableRandom r = new SplittableRandom(11);
+        List<int[]> windows = new ArrayList<>();
+        for (int i = 0; i < o.nsamples(); i++) windows.add(r.ints(o.seqlen(), 0, o.vocab()).toArray());
+        Calibration calibration = new Calibration("random tokens", o.seqlen(), 11, windows);
+        GptqConfig config = new GptqConfig(4, o.groupSize(), false, true, false, GptqConfig.DEFAULT_DAMP_PERCENT,
+                GptqConfig.DEFAULT_BLOCK_SIZE, false);
+        PipelineOptions options = new PipelineOptions(QuantizeMethod.GPTQ, config, true, o.hessian());
+        Path out = o.dir().resolve("out-l" + layers + "-" + ProcessHandle.current().pid());
+        try (PeakMemory.AnonSampler anon = new PeakMemory.AnonSampler(20)) {
+            QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), ProgressListener.NONE);
+            return new Result(layers, q.totalSeconds(), q.layerSeconds(), q.phaseSeconds().get(Phase.FORWARD),
+                    q.phaseSeconds().get(Phase.HESSIAN), q.phaseSeconds().get(Phase.SOLVE), q.phaseSeconds().get(Phase.PACK),
+                    q.phaseSeconds().get(Phase.WRITE), q.peakRssBytes(), anon.peakBytes(), q.peakHeapBytes());
+        } finally {
+            deleteTree(out);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals(CHILD)) {
+                System.out.println(run(o, Integer.parseInt(args[i + 1])).toJson());
+                return;
+            }
+        }
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "zq quantize pipeline: Llama-shaped, hidden %d, intermediate %d, %d heads, vocab %d; GPTQ 4 bit "
+                        + "g%d sym true-sequential; calibration %d x %d tokens; Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
+                o.hidden(), o.intermediate(), o.heads(), o.vocab(), o.groupSize(), o.nsamples(), o.seqlen(), o.hessian(),
+                Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"));
+        out.println("layers  total s   s/layer  forward  hessian    solve  solve/layer   pack   write  VmHWM MB  RssAnon MB  heap MB");
+        for (int layers : o.layerCounts()) {
+            Result r = inChildJvm(args, layers);
+            out.printf(Locale.ROOT, "%6d %8.1f %9.2f %8.1f %8.1f %8.1f %12.2f %6.2f %7.2f %9.0f %11.0f %8.0f%n", r.layers(),
+                    r.totalSeconds(), r.layerSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0),
+                    r.forwardSeconds(), r.hessianSeconds(), r.solveSeconds(), r.solveSeconds() / r.layers(), r.packSeconds(),
+                    r.writeSeconds(), r.peakRssBytes() / 1e6, r.peakAnonBytes() / 1e6, r.peakHeapBytes() / 1e6);
+        }
+        out.println("VmHWM: peak resident set, including pages of the memory-mapped input that the kernel may drop;");
+        out.println("RssAnon: peak anonymous memory (heap + native), sampled every 20 ms; heap: sum of the heap pools' peaks.");
+    }
+
+    /** Runs one depth in a fresh JVM with this JVM's options, so that its VmHWM counts that depth alone. */
+    private static Result inChildJvm(String[] args, int layers) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PipelineBenchmark.class.getName()));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of(CHILD, Integer.toString(layers)));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String last = null;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) last = line;
+        }
+        int code = p.waitFor();
+        if (code != 0 || last == null) throw new IllegalStateException("the " + layers + "-layer run failed with exit code " + code);
+        return Result.fromJson(JSON.readTree(last));
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (var s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package zq.gptq.export;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import zq.formats.Checkpoint;
+import zq.formats.DType;
+import zq.formats.LayerLayout;
+import zq.formats.LinearRef;
+import zq.formats.ModelConfig;
+import zq.formats.ModelLayout;
+import zq.formats.OutputFolder;
+import zq.formats.SafetensorsWriter;
+import zq.formats.ShardedWriter;
+import zq.formats.TensorData;
+import zq.gptq.GptqConfig;
+import zq.gptq.Int4Packing.PackedLinear;
+import zq.gptq.pipeline.Phase;
+import zq.gptq.pipeline.PhaseTimes;
+import zq.gptq.pipeline.PeakMemory;
+import zq.gptq.pipeline.PipelineOptions;
+import zq.gptq.pipeline.ProgressListener;
+import zq.gptq.pipeline.QuantizationPipeline;
+
+/**
+ * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (gptq.md §3–4) that loads in transformers,
+ * vLLM (Marlin when sym, 4 bit and group size −1/32/64/128) and, for checkpoint_format "gptq", AutoGPTQ:
+ * <ul>
+ *   <li>every Linear inside the decoder layers as {@code qweight} int32 [in/8, out], {@code qzeros} int32 [G, out/8]
+ *       (v1: zero−1, so 0x77777777 when sym), {@code scales} fp16 [G, out], {@code g_idx} int32 [in] (always written);</li>
+ *   <li>embeddings, norms, lm_head and biases as fp16;</li>
+ *   <li>{@code model.safetensors}, or HF shards plus {@code model.safetensors.index.json}, with "format": "pt";</li>
+ *   <li>the same quantization dict in {@code quantize_config.json} and config.json (whose torch_dtype becomes float16);</li>
+ *   <li>tokenizer, generation and remote-code files copied ({@link CompanionFiles}).</li>
+ * </ul>
+ *
+ * <p>Streaming: all output sizes follow from the config, so the whole tensor list (and the shard plan) is fixed
+ * before any work. The writer then pulls tensors in file order; the first tensor of layer i makes the pipeline
+ * quantise layer i, whose packed tensors are written straight away and dropped when layer i+1 starts. Peak memory is
+ * one layer's weights plus the calibration activations, whatever the depth. Everything is written inside an
+ * {@link OutputFolder}: the target folder appears only after the last file is complete; an error or SIGTERM removes
+ * the hidden ".NAME.partial-*" folder, and after SIGKILL that folder may remain but never carries the target's name.
+ */
+public final class GptqExporter {
+    /** Group sizes vLLM's Marlin kernels accept (gptq.md §4.5). */
+    private static final Set<Integer> MARLIN_GROUP_SIZES = Set.of(-1, 32, 64, 128);
+
+    private GptqExporter() {}
+
+    /** Loader-compatibility notes for these settings, known before any work. */
+    public static List<String> warnings(PipelineOptions options) {
+        GptqConfig c = options.gptq();
+        List<String> w = new ArrayList<>();
+        if (!c.sym()) {
+            w.add("asymmetric quantization (--no-sym) is written as checkpoint_format gptq_v2, because AutoGPTQ's v1 layout "
+                    + "stores zero-1 and cannot hold a zero point of 0 exactly; AutoGPTQ will NOT load this checkpoint "
+                    + "(vLLM's gptq kernel and GPTQModel will), and vLLM cannot use Marlin for it");
+        }
+        if (!MARLIN_GROUP_SIZES.contains(c.groupSize())) {
+            w.add("group size " + c.groupSize() + " is not one of vLLM Marlin's -1, 32, 64, 128; vLLM falls back to its slower gptq kernel");
+        }
+        return w;
+    }
+
+    /** Runs the whole quantisation and writes the output folder. */
+    public static QuantizeResult run(QuantizeRequest request, ProgressListener listener) throws IOException {
+        long t0 = System.nanoTime();
+        PhaseTimes times = new PhaseTimes();
+        try (Checkpoint input = Checkpoint.open(request.input());
+             QuantizationPipeline pipeline = new QuantizationPipeline(input, request.options(), request.calibration(), listener, times)) {
+            ObjectNode quantization = QuantizeConfigJson.of(request.options());
+            ObjectNode config = outputConfig(input.config(), quantization);
+            ModelLayout layout = ModelLayout.of(ModelConfig.of(config, request.output().resolve("config.json")));
+            LayerCursor cursor = new LayerCursor(pipeline);
+            List<SafetensorsWriter.Entry> entries = plan(input, layout, cursor);
+            List<String> weightFiles = new ArrayList<>();
+            List<String> companions;
+            try (OutputFolder out = OutputFolder.create(request.output())) {
+                long w0 = System.nanoTime();
+                for (Path f : ShardedWriter.write(out.dir(), metadata(request.options()), entries, request.maxShardBytes())) {
+                    weightFiles.add(f.getFileName().toString());
+                }
+                cursor.checkFinished();
+                ModelConfig.write(config, out.dir().resolve("config.json"));
+                Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), ModelConfig.toJson(quantization));
+                companions = CompanionFiles.copy(request.input(), out.dir());
+                times.add(Phase.WRITE, System.nanoTime() - w0 - cursor.pipelineNanos());
+                out.commit();
+            }
+            return new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(), request.calibration(),
+                    input.config().numLayers(), cursor.modules(), cursor.layerSeconds(), times.asSeconds(),
+                    (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(), PeakMemory.peakRssBytes(), weightFiles,
+                    companions, warnings(request.options()));
+        }
+    }
+
+    /** The input's config.json with fp16 as its dtype and the quantization dict added. */
+    static ObjectNode outputConfig(ModelConfig input, ObjectNode quantization) {
+        ObjectNode json = input.json();
+        json.put("torch_dtype", "float16");
+        if (json.has("dtype")) json.put("dtype", "float16"); // transformers v5's name for the same field
+        json.set("quantization_config", quantization.deepCopy());
+        return json;
+    }
+
+    /** "format": "pt" (transformers requires it) plus AutoGPTQ's informational gptq_* strings. */
+    static Map<String, String> metadata(PipelineOptions options) {
+        GptqConfig c = options.gptq();
+        Map<String, String> m = new LinkedHashMap<>(SafetensorsWriter.defaultMetadata());
+        m.put("gptq_quantizer", QuantizeConfigJson.PRODUCER);
+        m.put("gptq_method", options.method().methodName());
+        m.put("gptq_bits", Integer.toString(c.bits()));
+        m.put("gptq_group_size", Integer.toString(c.groupSize()));
+        m.put("gptq_desc_act", Boolean.toString(c.descAct()));
+        m.put("gptq_damp_percent", Double.toString(c.dampPercent()));
+        m.put("gptq_checkpoint_format", options.zeroFormat().checkpointFormat());
+        m.put("gptq_quant_method", "gptq");
+        return m;
+    }
+
+    /** The four packed tensors of a quantised Linear. */
+    private enum Part {
+        QWEIGHT(DType.I32, LinearRef::qweight, p -> TensorData.ints(p.qweight())),
+        QZEROS(DType.I32, LinearRef::qzeros, p -> TensorData.ints(p.qzeros())),
+        SCALES(DType.F16, LinearRef::scales, p -> TensorData.shorts(p.scales())),
+        G_IDX(DType.I32, LinearRef::gIdx, p -> TensorData.ints(p.gIdx()));
+
+        final DType dtype;
+        final Function<LinearRef, String> name;
+        final Function<PackedLinear, TensorData> data;
+
+        Part(DType dtype, Function<LinearRef, String> name, Function<PackedLinear, TensorData> data) {
+            this.dtype = dtype;
+            this.name = name;
+            this.data = data;
+        }
+    }
+
+    private record PackedTensor(int layer, String prefix, Part part) {}
+
+    /**
+     * Every tensor of the output in the order the GPTQ layout lists them (layer by layer), with the shapes it implies:
+     * packed Linear tensors come from the cursor, everything else is the input's tensor as fp16.
+     */
+    private static List<SafetensorsWriter.Entry> plan(Checkpoint input, ModelLayout layout, LayerCursor cursor) {
+        Map<String, PackedTensor> packed = new HashMap<>();
+        for (LayerLayout l : layout.layers()) {
+            for (LinearRef ref : l.linears()) {
+                for (Part part : Part.values()) packed.put(part.name.apply(ref), new PackedTensor(l.index(), ref.prefix(), part));
+            }
+        }
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : layout.expectedTensors().entrySet()) {
+            String name = e.getKey();
+            PackedTensor p = packed.get(name);
+            if (p == null) {
+                entries.add(new SafetensorsWriter.Entry(name, DType.F16, e.getValue(), Fp16Tensor.of(input, name)));
+            } else {
+                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype, e.getValue(),
+                        out -> p.part().data.apply(cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
+            }
+        }
+        return entries;
+    }
+}
