@@ -80,21 +80,22 @@ public final class DemoCommand implements Callable<Integer> {
         if (method.equals("gptq")) {
             quantize.addAll(List.of("--calib", calib.toString(), "--nsamples", Integer.toString(nsamples)));
         }
-        int rc = run(quantize);
+        int rc = run(quantize, !json);
         if (rc != 0) return rc;
         Files.writeString(quantized.resolve(MARKER), "written by zq demo; zq demo replaces this folder\n");
         List<String> validate = new ArrayList<>(List.of("validate", "--baseline", sample.toString(), "--candidate", quantized.toString(),
                 "--text", eval.toString(), "--seqlen", Integer.toString(seqlen), "--max-ppl-ratio", Double.toString(maxPplRatio)));
         if (json) validate.add("--json");
-        return run(validate);
+        return run(validate, true);
     }
 
-    private int run(List<String> args) {
+    /** Runs a sibling command; with {@code toStdout} false its results go to stderr (--json keeps stdout one object). */
+    private int run(List<String> args, boolean toStdout) {
         PrintWriter err = spec.commandLine().getErr();
         err.println("$ zq " + String.join(" ", args));
         err.flush();
         CommandLine cl = Main.commandLine();
-        cl.setOut(spec.commandLine().getOut());
+        cl.setOut(toStdout ? spec.commandLine().getOut() : err);
         cl.setErr(err);
         return cl.execute(args.toArray(String[]::new));
     }
