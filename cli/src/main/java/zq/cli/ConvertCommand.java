@@ -18,9 +18,9 @@ import java.util.concurrent.Callable;
 
 /** {@code zq convert}: RoPE, context length, dtype, sharding and Zhinao ⇄ Qwen2 in one streaming pass. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Rewrite a checkpoint (dense or GPTQ) with any combination of changes in one pass.",
-                "Tensors that nothing changes are copied byte for byte; tokenizer, generation and other",
-                "companion files are copied; OUT_DIR appears only when complete."})
+        description = "Rewrite a checkpoint (dense or GPTQ) with any combination of changes in one pass. Tensors that "
+                + "nothing changes are copied byte for byte; tokenizer, generation and other companion files are "
+                + "copied; OUT_DIR appears only when complete.")
 public final class ConvertCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -37,29 +37,31 @@ public final class ConvertCommand implements Callable<Integer> {
     Integer maxPositionEmbeddings;
 
     @Option(names = "--rope-scaling", paramLabel = "TYPE:factor=F[,key=value...]",
-            description = {"Write a rope_scaling block: linear, dynamic, yarn or llama3 with the keys each requires,",
-                    "e.g. yarn:factor=4,original_max_position_embeddings=32768 or",
-                    "llama3:factor=8,low_freq_factor=1,high_freq_factor=4,original_max_position_embeddings=8192."})
+            description = "Write a rope_scaling block: linear, dynamic, yarn or llama3 with the keys each requires, e.g. "
+                    + "yarn:factor=4,original_max_position_embeddings=32768 or "
+                    + "llama3:factor=8,low_freq_factor=1,high_freq_factor=4,original_max_position_embeddings=8192.")
     String ropeScaling;
 
     @Option(names = "--no-rope-scaling", description = "Write rope_scaling: null.")
     boolean noRopeScaling;
 
     @Option(names = "--dtype", paramLabel = "bf16|f16|f32",
-            description = {"Convert floating-point tensors (round to nearest even); torch_dtype follows.",
-                    "GPTQ: only tensors outside the quantized Linears change; qweight/qzeros/g_idx and the",
-                    "fp16 scales and biases AutoGPTQ expects keep their dtype."})
+            description = "Convert floating-point tensors (round to nearest even); torch_dtype follows. GPTQ: only tensors"
+                    + " outside the quantized Linears change; qweight/qzeros/g_idx and the fp16 scales and biases "
+                    + "AutoGPTQ expects keep their dtype.")
     String dtype;
 
     @Option(names = "--allow-overflow", description = "Write values beyond the target dtype's range as infinity instead of failing.")
     boolean allowOverflow;
 
     @Option(names = "--to", paramLabel = "qwen2|zhinao",
-            description = "Zhinao -> Qwen2ForCausalLM (split qkv_proj; no remote code), or Qwen2 -> Zhinao (the exact inverse).")
+            description = "Zhinao -> Qwen2ForCausalLM (split qkv_proj; no remote code), or Qwen2 -> Zhinao (the exact "
+                    + "inverse).")
     String to;
 
     @Option(names = "--max-shard-size", paramLabel = "SIZE", defaultValue = "5GB",
-            description = "Largest weight file (HF naming and index); a larger tensor gets its own shard. Default: ${DEFAULT-VALUE}.")
+            description = "Largest weight file (HF naming and index); a larger tensor gets its own shard. Default: "
+                    + "${DEFAULT-VALUE}.")
     String maxShardSize;
 
     @Override public Integer call() throws Exception {

@@ -13,8 +13,9 @@ import java.io.UncheckedIOException;
  */
 @Command(name = "zq", mixinStandardHelpOptions = true, version = "zq 0.1.0",
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, QuantizeCommand.class, TokenizeCommand.class,
-                PplCommand.class, ValidateCommand.class, ConvertCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, PplCommand.class,
+                ValidateCommand.class, QuantizeCommand.class, ConvertCommand.class, DequantizeCommand.class, DemoCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */
     public static final int EXIT_BAD_INPUT = 2;
@@ -32,6 +33,8 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
+        // benchmark arguments pass through unparsed, options included
+        cl.getSubcommands().get("bench").getSubcommands().values().forEach(c -> c.setUnmatchedOptionsArePositionalParams(true));
         cl.setParameterExceptionHandler((ex, args) -> {
             ex.getCommandLine().getErr().println("zq: " + ex.getMessage());
             ex.getCommandLine().usage(ex.getCommandLine().getErr());

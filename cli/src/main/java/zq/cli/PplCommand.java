@@ -13,6 +13,10 @@ import zq.validate.PerplexityResult;
 import zq.validate.TokenFile;
 
 import java.io.PrintWriter;
+import zq.formats.text.CorpusFormat;
+import zq.formats.text.TextCorpus;
+import zq.formats.tokenizer.TokenizerLoader;
+
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -31,14 +35,14 @@ public final class PplCommand implements Callable<Integer> {
         @Option(names = "--tokens", paramLabel = "FILE", description = "Whitespace-separated integer token ids.")
         Path tokens;
 
-        @Option(names = "--text", paramLabel = "FILE", description = "Plain text, tokenized with the model's tokenizer.")
+        @Option(names = "--text", paramLabel = "FILE", description = {"Text tokenized with the model's own tokenizer: "
+                + "plain text, .jsonl with a \"text\" field, or 360Zhinao conversation .json (chat template); "
+                + ".gz/.xz/.bz2/.zst allowed."})
         Path text;
 
-        int[] read() {
-            if (text != null) {
-                throw new IllegalArgumentException("--text " + text + ": this build of zq cannot tokenize text yet; "
-                        + "pass --tokens FILE with whitespace-separated token ids instead");
-            }
+        /** The token ids; text is tokenized with the tokenizer found in {@code modelDir}. */
+        int[] read(Path modelDir) {
+            if (text != null) return TextCorpus.load(text, (CorpusFormat) null, TokenizerLoader.load(modelDir)).tokens();
             return TokenFile.read(tokens);
         }
     }
@@ -64,7 +68,7 @@ public final class PplCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         int windows = maxWindows(maxWindows);
-        int[] tokens = input.read();
+        int[] tokens = input.read(model);
         PerplexityResult r;
         try (Checkpoint ck = Checkpoint.open(model)) {
             r = Perplexity.run(ck, tokens, Perplexity.Options.of(seqLen, windows));

@@ -62,7 +62,7 @@ public final class ValidateCommand implements Callable<Integer> {
     @Override public Integer call() {
         ParityThresholds thresholds = new ParityThresholds(maxPplRatio, maxKld, minTop1);
         int windows = PplCommand.maxWindows(maxWindows);
-        int[] tokens = input.read();
+        int[] tokens = input.read(baseline);
         ParityReport report;
         try (Checkpoint base = Checkpoint.open(baseline); Checkpoint cand = Checkpoint.open(candidate)) {
             report = Parity.run(base, cand, tokens, Perplexity.Options.of(seqLen, windows));

@@ -45,7 +45,7 @@ class ConvertCommandTest {
         }
     }
 
-    private void assertBadInput(CliRun r, String message) {
+    static void assertBadInput(CliRun r, String message) {
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
         assertTrue(r.err().startsWith("zq: ") && r.err().contains(message), r.err());
     }

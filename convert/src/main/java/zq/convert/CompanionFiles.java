@@ -15,56 +15,26 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * Copies everything of a model folder that is not weights or config.json: tokenizer files
- * (tokenizer.json, tokenizer_config.json, vocab/360.tiktoken, ...), generation_config.json,
- * remote code, README and licence. Weight files of any format are left out (the output has its own),
- * as are hidden entries such as .git.
+ * The companion files of a converted checkpoint: the shared set (tokenizer, generation settings,
+ * remote code, licence; {@link zq.formats.CompanionFiles}) plus, for a GPTQ output, its
+ * quantize_config.json pointed at the new weight files.
  */
 final class CompanionFiles {
     private CompanionFiles() {}
 
-    static final String QUANTIZE_CONFIG = "quantize_config.json";
-    private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".safetensors.index.json", ".bin",
-            ".bin.index.json", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack");
-
     /**
      * Copies the companion files of {@code from} into {@code to}. With {@code dense} the GPTQ
      * quantize_config.json is dropped; otherwise it is kept, pointed at the new weight files.
-     * Returns the top-level entries copied.
+     * Returns the relative paths copied.
      */
-    static List<Path> copy(Path from, Path to, boolean dense) throws IOException {
-        List<Path> copied = new ArrayList<>();
-        try (Stream<Path> s = Files.list(from)) {
-            for (Path p : s.sorted().toList()) {
-                String name = p.getFileName().toString();
-                if (!isCompanion(name) || (dense && name.equals(QUANTIZE_CONFIG))) continue;
-                Path target = to.resolve(name);
-                if (name.equals(QUANTIZE_CONFIG)) writeQuantizeConfig(p, target);
-                else copyTree(p, target);
-                copied.add(target);
-            }
+    static List<String> copy(Path from, Path to, boolean dense) throws IOException {
+        List<String> copied = new ArrayList<>(zq.formats.CompanionFiles.copy(from, to));
+        Path quantizeConfig = from.resolve(ModelConfig.QUANTIZE_CONFIG);
+        if (!dense && Files.isRegularFile(quantizeConfig)) {
+            writeQuantizeConfig(quantizeConfig, to.resolve(ModelConfig.QUANTIZE_CONFIG));
+            copied.add(ModelConfig.QUANTIZE_CONFIG);
         }
         return copied;
-    }
-
-    static boolean isCompanion(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        if (name.startsWith(".") || name.equals("config.json")) return false;
-        for (String suffix : WEIGHT_SUFFIXES) if (lower.endsWith(suffix)) return false;
-        return true;
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        if (Files.isDirectory(from)) {
-            Files.createDirectory(to);
-            try (Stream<Path> s = Files.list(from)) {
-                for (Path p : s.sorted().toList()) {
-                    if (!p.getFileName().toString().startsWith(".")) copyTree(p, to.resolve(p.getFileName().toString()));
-                }
-            }
-        } else {
-            Files.copy(from, to); // follows symlinks, as in a Hugging Face cache snapshot
-        }
     }
 
     private static void writeQuantizeConfig(Path from, Path to) throws IOException {

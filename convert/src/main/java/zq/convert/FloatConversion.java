@@ -33,7 +33,7 @@ final class FloatConversion {
         for (int done = 0; done < count; ) {
             int n = Math.min(f.length, count - done);
             long inputInfinities = decode(src, from, to, f, h, d, n);
-            overflows += encode(f, h, dst, to, n) - inputInfinities;
+            overflows += encode(f, 0, h, dst, to, n) - inputInfinities;
             done += n;
         }
         return overflows;
@@ -69,24 +69,42 @@ final class FloatConversion {
         return inf;
     }
 
-    /** Encodes n floats as {@code to}; returns how many written values are infinite. */
-    private static long encode(float[] f, short[] h, ByteBuffer dst, DType to, int n) {
+    /**
+     * Writes fp32 values as {@code to} ({@link #isTarget}) at {@code dst}'s position (it advances) and
+     * returns how many finite values became infinite.
+     */
+    static long fromFloats(float[] values, ByteBuffer dst, DType to) {
+        if (!isTarget(to)) throw new IllegalArgumentException("cannot convert to " + to + " (bf16, f16 or f32 only)");
+        short[] h = new short[Math.min(values.length, CHUNK)];
+        long overflows = 0;
+        for (int done = 0; done < values.length; ) {
+            int n = Math.min(h.length, values.length - done);
+            long inputInfinities = 0;
+            for (int i = done; i < done + n; i++) if (Float.isInfinite(values[i])) inputInfinities++;
+            overflows += encode(values, done, h, dst, to, n) - inputInfinities;
+            done += n;
+        }
+        return overflows;
+    }
+
+    /** Encodes f[off, off+n) as {@code to}; returns how many written values are infinite. */
+    private static long encode(float[] f, int off, short[] h, ByteBuffer dst, DType to, int n) {
         long inf = 0;
         switch (to) {
             case F32 -> {
-                dst.asFloatBuffer().put(f, 0, n);
-                for (int i = 0; i < n; i++) if (Float.isInfinite(f[i])) inf++;
+                dst.asFloatBuffer().put(f, off, n);
+                for (int i = off; i < off + n; i++) if (Float.isInfinite(f[i])) inf++;
             }
             case BF16 -> {
                 for (int i = 0; i < n; i++) {
-                    h[i] = HalfFloats.floatToBf16(f[i]);
+                    h[i] = HalfFloats.floatToBf16(f[off + i]);
                     if ((h[i] & 0x7FFF) == 0x7F80) inf++;
                 }
                 dst.asShortBuffer().put(h, 0, n);
             }
             case F16 -> {
                 for (int i = 0; i < n; i++) {
-                    h[i] = HalfFloats.floatToF16(f[i]);
+                    h[i] = HalfFloats.floatToF16(f[off + i]);
                     if ((h[i] & 0x7FFF) == 0x7C00) inf++;
                 }
                 dst.asShortBuffer().put(h, 0, n);

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  */
 final class GatherData implements TensorData {
     /** Input bytes mapped at once; bounds address space, not heap. */
-    static final long WINDOW = 64L << 20;
+    private static final long WINDOW = 64L << 20;
     private static final int OUT_BUFFER = 4 << 20;
 
     private final Gather gather;
@@ -47,7 +47,7 @@ final class GatherData implements TensorData {
     private void gatherPieces(WritableByteChannel out) throws IOException {
         DType from = gather.sourceDtype();
         int inEs = from.bytes(), outEs = target.bytes();
-        ByteBuffer buf = ByteBuffer.allocate(OUT_BUFFER - OUT_BUFFER % 8).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(OUT_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         Window[] windows = new Window[gather.sources().size()];
         for (int i = 0; i < windows.length; i++) windows[i] = new Window(gather.sources().get(i));
         long overflows = 0;

@@ -51,7 +51,7 @@ final class TensorPlanner {
         List<PlannedTensor> plan = new ArrayList<>();
         Set<String> emitted = new HashSet<>();
         for (String name : in.tensorNames()) {
-            if (isRotaryCache(name)) continue;
+            if (Checkpoint.isRotaryCache(name)) continue;
             List<PlannedTensor> r = replaced.get(name);
             if (r == null) {
                 TensorRef t = TensorRef.of(in, name);
@@ -61,10 +61,6 @@ final class TensorPlanner {
             }
         }
         return plan;
-    }
-
-    static boolean isRotaryCache(String name) {
-        return name.endsWith("rotary_emb.inv_freq") || name.endsWith("cos_cached") || name.endsWith("sin_cached");
     }
 
     private static Set<String> gptqLinearTensors(ModelLayout layout) {
@@ -89,7 +85,7 @@ final class TensorPlanner {
 
     private static void splitQkv(Checkpoint in, ModelLayout out, Set<String> fixed, Map<String, List<PlannedTensor>> replaced) {
         List<Part> parts = parts(in.config());
-        FusedQkv qkv = new FusedQkv(in.config());
+        QkvRegrouping qkv = new QkvRegrouping(in.config());
         for (int i = 0; i < in.layout().layers().size(); i++) {
             LinearRef fused = in.layout().layers().get(i).attention().get(0);
             List<LinearRef> qkvOut = out.layers().get(i).attention();
@@ -114,7 +110,7 @@ final class TensorPlanner {
 
     private static void mergeQkv(Checkpoint in, ModelLayout out, Set<String> fixed, Map<String, List<PlannedTensor>> replaced) {
         List<Part> parts = parts(in.config());
-        FusedQkv qkv = new FusedQkv(in.config());
+        QkvRegrouping qkv = new QkvRegrouping(in.config());
         for (int i = 0; i < in.layout().layers().size(); i++) {
             List<LinearRef> sep = in.layout().layers().get(i).attention();
             LinearRef fused = out.layers().get(i).attention().get(0);

@@ -185,7 +185,7 @@ public final class Checkpoint implements AutoCloseable {
             }
         }
         for (String name : owner.keySet()) {
-            if (!expected.containsKey(name) && !ignorable(name)) problems.add("unexpected tensor '" + name + "'");
+            if (!expected.containsKey(name) && !isRotaryCache(name)) problems.add("unexpected tensor '" + name + "'");
         }
         if (!problems.isEmpty()) {
             int shown = Math.min(problems.size(), MAX_PROBLEMS_SHOWN);
@@ -198,7 +198,7 @@ public final class Checkpoint implements AutoCloseable {
     private static final int MAX_PROBLEMS_SHOWN = 3;
 
     /** Buffers some exporters save but loaders skip: not parameters. */
-    static boolean ignorable(String name) {
+    public static boolean isRotaryCache(String name) {
         return name.endsWith("rotary_emb.inv_freq") || name.endsWith("cos_cached") || name.endsWith("sin_cached");
     }
 

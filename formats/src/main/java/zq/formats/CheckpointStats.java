@@ -29,7 +29,7 @@ public record CheckpointStats(int tensors, long storedElements, long parameters,
             byDtype.merge(t.dtype(), new Tally(1, t.numel(), t.byteSize()), Tally::plus);
             elements += t.numel();
             bytes += t.byteSize();
-            if (!Checkpoint.ignorable(name)) denseElements += t.numel();
+            if (!Checkpoint.isRotaryCache(name)) denseElements += t.numel();
         }
         long parameters = c.config().isQuantized() ? parameters(c.config()) : denseElements;
         return new CheckpointStats(c.tensorNames().size(), elements, parameters, bytes, Collections.unmodifiableMap(byDtype));

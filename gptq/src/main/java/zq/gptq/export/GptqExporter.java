@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import zq.formats.CompanionFiles;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.LayerLayout;

@@ -45,9 +45,11 @@ public final class DecoderLayer {
         int h = config.hiddenSize();
         if (x.width() != h) throw new IllegalArgumentException("activations are " + x.width() + " wide, the model's hidden_size is " + h);
         Map<LinearRef.Role, NativeMatrix> resident = new EnumMap<>(LinearRef.Role.class);
-        for (Linear l : w.linears()) {
+        for (Linear l : List.of(w.o(), w.gate(), w.up(), w.down())) {
             resident.put(l.ref().role(), workspace.load(l.ref().role().name(), l.weight(), l.outFeatures(), l.inFeatures()));
         }
+        QkvProjection qkv = QkvProjection.of(w.attention(), fused);
+        NativeMatrix qkvMatrix = workspace.load("QKV_PROJECTION", qkv.weight(), qkv.outFeatures(), qkv.in());
         List<float[]> out = new ArrayList<>(x.windowCount());
         int first = 0;
         while (first < x.windowCount()) {
@@ -61,7 +63,7 @@ public final class DecoderLayer {
                 System.arraycopy(x.windows().get(i), 0, chunk, at, x.windows().get(i).length);
                 at += x.windows().get(i).length;
             }
-            forwardChunk(w, resident, chunk, lengths, rows, observer);
+            forwardChunk(w, resident, qkv, qkvMatrix, chunk, lengths, rows, observer);
             at = 0;
             for (int len : lengths) {
                 float[] win = new float[len * h];
@@ -75,23 +77,13 @@ public final class DecoderLayer {
     }
 
     /** Runs the layer on {@code x [rows × hidden]} (several windows back to back), updating x in place. */
-    private void forwardChunk(LayerWeights w, Map<LinearRef.Role, NativeMatrix> resident, float[] x, int[] lengths, int rows,
-                              LinearInputObserver observer) {
+    private void forwardChunk(LayerWeights w, Map<LinearRef.Role, NativeMatrix> resident, QkvProjection qkv,
+                              NativeMatrix qkvMatrix, float[] x, int[] lengths, int rows, LinearInputObserver observer) {
         int layer = w.index();
         float[] normed = RmsNorm.apply(x, rows, w.inputNorm(), config.rmsNormEps());
         observer.observe(new InputGroup(layer, InputGroup.Kind.ATTENTION, refs(w.attention())), normed, lengths);
-        float[] q, k, v;
-        if (w.attention().size() == 1) {
-            float[][] split = fused.split(apply(w.attention().get(0), resident, normed, rows), rows);
-            q = split[0];
-            k = split[1];
-            v = split[2];
-        } else {
-            q = apply(w.attention().get(0), resident, normed, rows);
-            k = apply(w.attention().get(1), resident, normed, rows);
-            v = apply(w.attention().get(2), resident, normed, rows);
-        }
-        float[] mixed = attention.apply(q, k, v, lengths);
+        float[][] qkvOut = qkv.split(addBias(qkvMatrix.multiplyTransposed(normed, rows), qkv.bias(), rows), rows);
+        float[] mixed = attention.apply(qkvOut[0], qkvOut[1], qkvOut[2], lengths);
         observer.observe(new InputGroup(layer, InputGroup.Kind.OUTPUT, List.of(w.o().ref())), mixed, lengths);
         addInPlace(x, apply(w.o(), resident, mixed, rows));
 
@@ -106,8 +98,10 @@ public final class DecoderLayer {
 
     /** {@code x[rows × in] · Wᵀ + b}. */
     private static float[] apply(Linear l, Map<LinearRef.Role, NativeMatrix> resident, float[] x, int rows) {
-        float[] y = resident.get(l.ref().role()).multiplyTransposed(x, rows);
-        float[] b = l.bias();
+        return addBias(resident.get(l.ref().role()).multiplyTransposed(x, rows), l.bias(), rows);
+    }
+
+    private static float[] addBias(float[] y, float[] b, int rows) {
         if (b != null) {
             int out = b.length;
             for (int r = 0; r < rows; r++) for (int i = 0; i < out; i++) y[r * out + i] += b[i];

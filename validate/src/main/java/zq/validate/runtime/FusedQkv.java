@@ -28,21 +28,4 @@ public record FusedQkv(int heads, int kvHeads, int headDim) {
     public int kOffset(int kvHead) { return (kvHead * (group() + 2) + group()) * headDim; }
 
     public int vOffset(int kvHead) { return (kvHead * (group() + 2) + group() + 1) * headDim; }
-
-    /** Splits fused rows {@code [rows × width]} into q {@code [rows × heads·hd]}, k and v {@code [rows × kv_heads·hd]}. */
-    public float[][] split(float[] fused, int rows) {
-        if (fused.length != (long) rows * width()) {
-            throw new IllegalArgumentException("fused qkv has " + fused.length + " values, expected " + rows + "×" + width());
-        }
-        int w = width(), qw = heads * headDim, kw = kvHeads * headDim;
-        float[] q = new float[rows * qw], k = new float[rows * kw], v = new float[rows * kw];
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < heads; h++) System.arraycopy(fused, r * w + qOffset(h), q, r * qw + h * headDim, headDim);
-            for (int g = 0; g < kvHeads; g++) {
-                System.arraycopy(fused, r * w + kOffset(g), k, r * kw + g * headDim, headDim);
-                System.arraycopy(fused, r * w + vOffset(g), v, r * kw + g * headDim, headDim);
-            }
-        }
-        return new float[][]{q, k, v};
-    }
 }

@@ -1,4 +1,4 @@
-package zq.gptq.export;
+package zq.formats;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ public final class CompanionFiles {
         if (directory) return FOLDERS.contains(name);
         String lower = name.toLowerCase(Locale.ROOT);
         return NAMES.contains(name) || lower.endsWith(".tiktoken") || lower.endsWith(".py")
-                || lower.startsWith("license") || lower.startsWith("notice");
+                || lower.startsWith("license") || lower.startsWith("notice") || lower.startsWith("readme");
     }
 
     /** Copies the companion files of {@code from} into {@code to}; returns their relative paths, sorted. */
