@@ -37,7 +37,7 @@ import zq.gptq.pipeline.QuantizedLayer;
  * (Linux VmHWM) only ever grows within a process: comparing the depths shows whether memory grows with the layer
  * count (it should not — one layer is decoded at a time and written as soon as it is done).
  *
- * <p>Run from the repository root with the module's class path:
+ * <p>Run as {@code ZQ_JAVA_OPTS=-Xmx8g ./zq bench quantize [ARGS]}, or from the repository root with the module's class path:
  * <pre>
  *   mvn -q -B -o -pl gptq -am compile dependency:build-classpath -Dmdep.outputFile=$PWD/gptq/target/cp.txt
  *   java -Xss16m -Xmx8g -cp gptq/target/classes:$(cat gptq/target/cp.txt) zq.gptq.bench.PipelineBenchmark
