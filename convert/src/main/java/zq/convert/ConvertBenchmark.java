@@ -1,6 +1,7 @@
 package zq.convert;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import zq.formats.OutputFolder;
 import zq.formats.Architecture;
 import zq.formats.DType;
 import zq.formats.SyntheticModel;
@@ -8,12 +9,9 @@ import zq.formats.SyntheticModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -76,13 +74,13 @@ public final class ConvertBenchmark {
             runs.add(time("--dtype f16 (convert)", model, work.resolve("f16"), ConvertOptions.none().withDtype(DType.F16)));
             runs.add(time("--to qwen2 (split)", model, work.resolve("qwen2"), ConvertOptions.none().withTarget(Architecture.QWEN2)));
         } finally {
-            if (!keepModel) delete(model);
+            if (!keepModel) OutputFolder.deleteTree(model);
         }
         return new Report(model, runs.isEmpty() ? 0 : runs.get(0).tensorBytes, generate, Runtime.getRuntime().maxMemory(), runs);
     }
 
     private static Run time(String name, Path model, Path out, ConvertOptions options) throws IOException {
-        delete(out);
+        OutputFolder.deleteTree(out);
         try {
             long t0 = System.nanoTime();
             ConvertResult r = CheckpointConverter.convert(model, out, options);
@@ -91,7 +89,7 @@ public final class ConvertBenchmark {
             long t2 = System.nanoTime();
             return new Run(name, r.tensorBytes(), (t1 - t0) / 1e9, (t2 - t0) / 1e9);
         } finally {
-            delete(out);
+            OutputFolder.deleteTree(out);
         }
     }
 
@@ -103,21 +101,6 @@ public final class ConvertBenchmark {
                 }
             }
         }
-    }
-
-    private static void delete(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     public static void main(String[] args) {

@@ -73,7 +73,9 @@ public final class OutputFolder implements AutoCloseable {
         try (var s = Files.list(dir)) { return s.findAny().isEmpty(); }
     }
 
-    static void deleteTree(Path root) throws IOException {
+    /** Deletes a folder and everything in it (nothing when it does not exist). */
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 Files.delete(file);
