@@ -5,15 +5,22 @@ import zq.formats.Architecture;
 import zq.formats.CheckpointException;
 import zq.formats.ModelConfig;
 
+import zq.validate.linalg.Blas;
+import zq.validate.linalg.OffHeapMatrix;
+
 import java.util.stream.IntStream;
 
 /**
- * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head one gemm for the
- * scores of all the query heads that share it ({@code h / G} maps query head h to its KV head), a
- * causal fp32 softmax (within Mistral's sliding window when it has one), and one gemm against V.
- * Windows never attend to each other.
+ * Causal grouped-query self-attention over projected q, k, v: RoPE, then for each query head
+ * ({@code h / G} maps it to its KV head) and block of query positions, one gemm for the scores against
+ * the keys that block can see, a causal fp32 softmax (within Mistral's sliding window when it has one),
+ * and one gemm against V. Blocking skips most of the masked upper triangle. Windows never attend to
+ * each other.
  */
 public final class Attention {
+    /** Query positions per score block: the masked work above the diagonal is at most one block wide. */
+    static final int QUERY_BLOCK = 128;
+
     private final int heads, kvHeads, headDim;
     private final float scale;
     private final Rope rope;
@@ -58,55 +65,53 @@ public final class Attention {
     public float[] apply(float[] q, float[] k, float[] v, int[] windowLengths) {
         int rows = 0;
         for (int len : windowLengths) rows += len;
-        float[] out = new float[rows * heads * headDim];
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
         int row0 = 0;
         for (int len : windowLengths) {
             Rope.Table t = rope.table(len);
             rope.rotate(q, row0, heads, t);
             rope.rotate(k, row0, kvHeads, t);
-            for (int g = 0; g < kvHeads; g++) attendGroup(q, k, v, out, row0, len, g);
             row0 += len;
         }
-        return out;
-    }
-
-    private void attendGroup(float[] q, float[] k, float[] v, float[] out, int row0, int len, int g) {
-        int group = heads / kvHeads, qWidth = heads * headDim, kvWidth = kvHeads * headDim;
-        float[] kg = gather(k, row0, len, kvWidth, g * headDim);
-        float[] vg = gather(v, row0, len, kvWidth, g * headDim);
-        float[] qg = new float[group * len * headDim];
-        for (int j = 0; j < group; j++) {
-            int h = g * group + j;
-            for (int t = 0; t < len; t++) {
-                System.arraycopy(q, (row0 + t) * qWidth + h * headDim, qg, (j * len + t) * headDim, headDim);
+        OffHeapMatrix qm = workspace.copyIn("attention-q", q, rows, qWidth);
+        OffHeapMatrix km = workspace.copyIn("attention-k", k, rows, kvWidth);
+        OffHeapMatrix vm = workspace.copyIn("attention-v", v, rows, kvWidth);
+        OffHeapMatrix out = workspace.matrix("attention-out", rows, qWidth);
+        float[] block = new float[0];
+        row0 = 0;
+        for (int len : windowLengths) {
+            for (int h = 0; h < heads; h++) {
+                int g = h / (heads / kvHeads);
+                for (int t0 = 0; t0 < len; t0 += QUERY_BLOCK) {
+                    int t1 = Math.min(len, t0 + QUERY_BLOCK);
+                    int k0 = (int) Math.max(0, (long) t0 - slidingWindow + 1);
+                    int nq = t1 - t0, nk = t1 - k0;
+                    OffHeapMatrix scores = workspace.matrix("attention-scores", nq, nk);
+                    Blas.gemm(scale, qm.view(row0 + t0, h * headDim, nq, headDim), false,
+                            km.view(row0 + k0, g * headDim, nk, headDim), true, 0f, scores);
+                    if (block.length < nq * nk) block = new float[QUERY_BLOCK * len];
+                    scores.read(block, 0);
+                    float[] s = block;
+                    int diagonal = t0 - k0; // the column of row 0's own key
+                    IntStream.range(0, nq).parallel().forEach(r -> causalSoftmax(s, r * nk, nk, diagonal + r));
+                    scores.write(block, 0);
+                    Blas.gemm(1f, scores, false, vm.view(row0 + k0, g * headDim, nk, headDim), false, 0f,
+                            out.view(row0 + t0, h * headDim, nq, headDim));
+                }
             }
+            row0 += len;
         }
-        float[] scores = workspace.gemm(qg, group * len, headDim, kg, len, true);
-        IntStream.range(0, group * len).parallel().forEach(r -> causalSoftmax(scores, r * len, len, r % len));
-        float[] mixed = workspace.gemm(scores, group * len, len, vg, headDim, false);
-        for (int j = 0; j < group; j++) {
-            int h = g * group + j;
-            for (int t = 0; t < len; t++) {
-                System.arraycopy(mixed, (j * len + t) * headDim, out, (row0 + t) * qWidth + h * headDim, headDim);
-            }
-        }
+        return out.toArray();
     }
 
-    /** One head's columns of a window's rows, contiguous {@code [len × head_dim]} for the gemm. */
-    private float[] gather(float[] x, int row0, int len, int width, int col) {
-        float[] out = new float[len * headDim];
-        for (int t = 0; t < len; t++) System.arraycopy(x, (row0 + t) * width + col, out, t * headDim, headDim);
-        return out;
-    }
-
-    /** Scaled softmax of one score row over the keys {@code position} may see; the others get probability 0. */
+    /**
+     * Softmax of one row of scaled scores over the keys visible from column {@code position}: those within
+     * the sliding window up to it; the others get probability 0.
+     */
     private void causalSoftmax(float[] s, int off, int len, int position) {
         int first = (int) Math.max(0, (long) position - slidingWindow + 1);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = first; i <= position; i++) {
-            s[off + i] *= scale;
-            max = Math.max(max, s[off + i]);
-        }
+        for (int i = first; i <= position; i++) max = Math.max(max, s[off + i]);
         double sum = 0;
         for (int i = first; i <= position; i++) {
             float e = (float) Math.exp(s[off + i] - max);
