@@ -11,11 +11,11 @@ import zq.validate.linalg.OffHeapMatrix;
 import java.util.stream.IntStream;
 
 /**
- * Causal grouped-query self-attention over projected q, k, v: RoPE, then for each query head
- * ({@code h / G} maps it to its KV head) and block of query positions, one gemm for the scores against
- * the keys that block can see, a causal fp32 softmax (within Mistral's sliding window when it has one),
- * and one gemm against V. Blocking skips most of the masked upper triangle. Windows never attend to
- * each other.
+ * Causal grouped-query self-attention over projected q, k, v: RoPE, then per KV head and block of query
+ * positions one gemm for the scores of all the query heads that share the KV head ({@code h / G} maps
+ * query head h to its KV head) against the keys that block can see, a causal fp32 softmax (within
+ * Mistral's sliding window when it has one), and one gemm against V. Blocking skips most of the masked
+ * upper triangle. Windows never attend to each other.
  */
 public final class Attention {
     /** Query positions per score block: the masked work above the diagonal is at most one block wide. */
@@ -65,7 +65,6 @@ public final class Attention {
     public float[] apply(float[] q, float[] k, float[] v, int[] windowLengths) {
         int rows = 0;
         for (int len : windowLengths) rows += len;
-        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
         int row0 = 0;
         for (int len : windowLengths) {
             Rope.Table t = rope.table(len);
@@ -73,35 +72,51 @@ public final class Attention {
             rope.rotate(k, row0, kvHeads, t);
             row0 += len;
         }
-        OffHeapMatrix qm = workspace.copyIn("attention-q", q, rows, qWidth);
-        OffHeapMatrix km = workspace.copyIn("attention-k", k, rows, kvWidth);
-        OffHeapMatrix vm = workspace.copyIn("attention-v", v, rows, kvWidth);
-        OffHeapMatrix out = workspace.matrix("attention-out", rows, qWidth);
-        float[] block = new float[0];
+        float[] out = new float[rows * heads * headDim];
         row0 = 0;
         for (int len : windowLengths) {
-            for (int h = 0; h < heads; h++) {
-                int g = h / (heads / kvHeads);
-                for (int t0 = 0; t0 < len; t0 += QUERY_BLOCK) {
-                    int t1 = Math.min(len, t0 + QUERY_BLOCK);
-                    int k0 = (int) Math.max(0, (long) t0 - slidingWindow + 1);
-                    int nq = t1 - t0, nk = t1 - k0;
-                    OffHeapMatrix scores = workspace.matrix("attention-scores", nq, nk);
-                    Blas.gemm(scale, qm.view(row0 + t0, h * headDim, nq, headDim), false,
-                            km.view(row0 + k0, g * headDim, nk, headDim), true, 0f, scores);
-                    if (block.length < nq * nk) block = new float[QUERY_BLOCK * len];
-                    scores.read(block, 0);
-                    float[] s = block;
-                    int diagonal = t0 - k0; // the column of row 0's own key
-                    IntStream.range(0, nq).parallel().forEach(r -> causalSoftmax(s, r * nk, nk, diagonal + r));
-                    scores.write(block, 0);
-                    Blas.gemm(1f, scores, false, vm.view(row0 + k0, g * headDim, nk, headDim), false, 0f,
-                            out.view(row0 + t0, h * headDim, nq, headDim));
-                }
-            }
+            for (int g = 0; g < kvHeads; g++) attendGroup(q, k, v, out, row0, len, g);
             row0 += len;
         }
-        return out.toArray();
+        return out;
+    }
+
+    /**
+     * The query heads of KV head {@code g} over one window. Their queries are gathered position-major
+     * (row {@code t·G + j} is head {@code gG+j} at position t), so that a block of positions is a block
+     * of rows for all G heads at once; each block is multiplied by the keys it can see only.
+     */
+    private void attendGroup(float[] q, float[] k, float[] v, float[] out, int row0, int len, int g) {
+        int group = heads / kvHeads, qWidth = heads * headDim, kvWidth = kvHeads * headDim, span = group * headDim;
+        float[] gathered = new float[len * span];
+        for (int t = 0; t < len; t++) System.arraycopy(q, (row0 + t) * qWidth + g * span, gathered, t * span, span);
+        OffHeapMatrix qg = workspace.copyIn("attention-q", gathered, len * group, headDim);
+        OffHeapMatrix kg = workspace.copyIn("attention-k", columns(k, row0, len, kvWidth, g * headDim), len, headDim);
+        OffHeapMatrix vg = workspace.copyIn("attention-v", columns(v, row0, len, kvWidth, g * headDim), len, headDim);
+        int blockRows = Math.min(len, QUERY_BLOCK) * group;
+        float[] p = new float[blockRows * len], mixed = new float[blockRows * headDim];
+        for (int t0 = 0; t0 < len; t0 += QUERY_BLOCK) {
+            int t1 = Math.min(len, t0 + QUERY_BLOCK);
+            int k0 = (int) Math.max(0, (long) t0 - slidingWindow + 1);
+            int nq = (t1 - t0) * group, nk = t1 - k0;
+            OffHeapMatrix scores = workspace.matrix("attention-scores", nq, nk);
+            Blas.gemm(scale, qg.view(t0 * group, 0, nq, headDim), false, kg.view(k0, 0, nk, headDim), true, 0f, scores);
+            scores.read(p, 0);
+            int diagonal = t0 - k0; // the column of the block's first position's own key
+            IntStream.range(0, nq).parallel().forEach(r -> causalSoftmax(p, r * nk, nk, diagonal + r / group));
+            scores.write(p, 0);
+            OffHeapMatrix o = workspace.matrix("attention-out", nq, headDim);
+            Blas.gemm(1f, scores, false, vg.view(k0, 0, nk, headDim), false, 0f, o);
+            o.read(mixed, 0);
+            for (int t = t0; t < t1; t++) System.arraycopy(mixed, (t - t0) * span, out, (row0 + t) * qWidth + g * span, span);
+        }
+    }
+
+    /** One head's columns of a window's rows, contiguous {@code [len × head_dim]}. */
+    private float[] columns(float[] x, int row0, int len, int width, int col) {
+        float[] out = new float[len * headDim];
+        for (int t = 0; t < len; t++) System.arraycopy(x, (row0 + t) * width + col, out, t * headDim, headDim);
+        return out;
     }
 
     /**
@@ -114,7 +129,7 @@ public final class Attention {
         for (int i = first; i <= position; i++) max = Math.max(max, s[off + i]);
         double sum = 0;
         for (int i = first; i <= position; i++) {
-            float e = (float) Math.exp(s[off + i] - max);
+            float e = FloatExp.exp(s[off + i] - max);
             s[off + i] = e;
             sum += e;
         }
