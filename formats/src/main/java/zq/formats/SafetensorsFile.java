@@ -25,17 +25,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.LongStream;
 
 /**
  * A safetensors file opened for reading, validated as strictly as the reference implementation.
- * Tensors are memory-mapped on demand, one range at a time, so files and tensors larger than 2 GiB
- * are read in pieces and nothing is loaded whole.
+ * Tensors are decoded from positional reads in chunks, or memory-mapped on demand for callers that
+ * want the raw bytes, one range at a time, so files and tensors larger than 2 GiB are read in pieces
+ * and nothing is loaded whole. Reads may run concurrently from several threads.
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's MAX_HEADER_SIZE. */
     public static final long MAX_HEADER_SIZE = 100_000_000L;
     /** Largest piece mapped at once; a MappedByteBuffer cannot exceed Integer.MAX_VALUE. */
     static final long MAX_MAP = 1L << 30;
+    /** Bytes per positional read when decoding: system calls are negligible at this size, and a chunk stays in cache while it is decoded. */
+    static final int READ_CHUNK = 1 << 20;
+    /** Each reading thread's chunk buffer, reused for every read: fresh direct memory is slow on first touch. */
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(READ_CHUNK).order(ByteOrder.LITTLE_ENDIAN));
 
     /** Duplicate keys and anything after the JSON object are errors, as with the reference's serde_json. */
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -267,9 +274,10 @@ public final class SafetensorsFile implements AutoCloseable {
      * {@code dst[dstOff..]}, converting to fp32.
      */
     public void readFloats(TensorInfo t, long first, float[] dst, int dstOff, int count) {
-        int es = t.dtype().bytes();
-        uncheckedPieces(t, first, count,
-                (b, at) -> TensorDecoder.toFloats(t, b, dst, dstOff + (int) (at - first), b.capacity() / es));
+        if (dstOff < 0 || count < 0 || dstOff > dst.length - count) {
+            throw new IllegalArgumentException(count + " values at offset " + dstOff + " do not fit an array of " + dst.length);
+        }
+        readChunks(t, first, count, (b, at, n) -> TensorDecoder.toFloats(t.dtype(), b, dst, dstOff + (int) (at - first), n));
     }
 
     /** The whole tensor as fp32 (row-major). */
@@ -285,7 +293,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new CheckpointException(path + ": tensor '" + t.name() + "' is " + t.dtype() + ", expected I32");
         }
         int[] out = new int[arrayLength(t)];
-        uncheckedPieces(t, 0, out.length, (b, at) -> b.asIntBuffer().get(out, (int) at, b.capacity() / 4));
+        readChunks(t, 0, out.length, (b, at, n) -> b.asIntBuffer().get(out, (int) at, n));
         return out;
     }
 
@@ -297,13 +305,41 @@ public final class SafetensorsFile implements AutoCloseable {
         return (int) n;
     }
 
-    /** forEachPiece for readers that do no I/O of their own. */
-    private void uncheckedPieces(TensorInfo t, long first, long count, PieceReader reader) {
-        try {
-            forEachPiece(t, first, count, reader);
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read tensor '" + t.name() + "': " + e.getMessage(), e);
+    /** Decodes one chunk: {@code count} elements of the tensor from element {@code firstElement} on, at index 0 of {@code chunk}. */
+    @FunctionalInterface
+    private interface ChunkDecoder {
+        void accept(ByteBuffer chunk, long firstElement, int count);
+    }
+
+    /**
+     * Reads elements {@code [first, first+count)} of {@code t} with positional reads, in chunks of at most
+     * {@link #READ_CHUNK} bytes, each into the calling thread's reused buffer, and decodes the chunks in
+     * parallel (in no particular order). Mapping instead costs a page fault per 4 KB and an unmapping per
+     * call, about 9× slower for a 7B-width weight.
+     */
+    private void readChunks(TensorInfo t, long first, long count, ChunkDecoder decoder) {
+        if (first < 0 || count < 0 || first > t.numel() - count) {
+            throw new IllegalArgumentException("elements [" + first + ", " + (first + count) + ") outside tensor '" + t.name()
+                    + "' of " + t.numel() + " elements");
         }
+        int es = t.dtype().bytes();
+        long perChunk = READ_CHUNK / es;
+        long chunks = (count + perChunk - 1) / perChunk;
+        LongStream indices = LongStream.range(0, chunks);
+        (chunks > 1 ? indices.parallel() : indices).forEach(c -> {
+            long at = first + c * perChunk;
+            int n = (int) Math.min(perChunk, first + count - at);
+            ByteBuffer b = READ_BUFFER.get();
+            b.clear().limit(n * es);
+            try {
+                readFully(channel, b, dataStart + t.begin() + at * es);
+            } catch (IOException e) {
+                throw new CheckpointException(path + ": cannot read tensor '" + t.name() + "' at element " + at + ": "
+                        + e.getMessage(), e);
+            }
+            b.flip();
+            decoder.accept(b, at, n);
+        });
     }
 
     /** Streams the tensor's raw bytes into {@code out} without decoding them. */

@@ -1,5 +1,7 @@
 package zq.validate;
 
+import zq.validate.runtime.FloatExp;
+
 import java.util.stream.IntStream;
 
 /**
@@ -7,7 +9,7 @@ import java.util.stream.IntStream;
  * of logits: the running maximum m (and its argmax), {@code S = Σ e^(z−m)}, the logit of the target
  * token, and optionally {@code C = Σ e^(z−m)·(z − z')} against a second model's logits z', so that
  * {@code E_p[z − z'] = C/S}. Rescaling S and C whenever m grows keeps every exponent ≤ 0 (stable
- * log-softmax); sums are in double.
+ * log-softmax); the exponentials are fp32 ({@link FloatExp}, as accurate as the logits), sums are in double.
  */
 final class RowSoftmaxStats {
     private final int[] targets;
@@ -44,7 +46,7 @@ final class RowSoftmaxStats {
             double rescale = Math.exp(max[i] - m); // 0 on the first slice, where max[i] is −∞
             double s = 0, c = 0;
             for (int v = 0; v < count; v++) {
-                double e = Math.exp(logits[off + v] - m);
+                double e = FloatExp.exp((float) (logits[off + v] - m));
                 s += e;
                 if (other != null) c += e * ((double) logits[off + v] - other[off + v]);
             }

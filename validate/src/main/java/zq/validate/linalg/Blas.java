@@ -1,39 +1,37 @@
 package zq.validate.linalg;
 
 import org.bytedeco.openblas.global.openblas;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The one door to BLAS: fp32 matrix products on row-major float arrays (through ND4J) and in place on
- * native {@link OffHeapMatrix} operands (straight to the OpenBLAS that ND4J bundles, as its own CPU
- * backend does). Everything numeric in zq that is O(n^3) goes through here, so the backend stays a
- * one-class change.
+ * The one door to BLAS: fp32 matrix products in place on native {@link OffHeapMatrix} operands, straight
+ * to the OpenBLAS that ND4J bundles (as its own CPU backend does), and on row-major float arrays through
+ * native copies of them. Everything numeric in zq that is O(n^3) goes through here, so the backend stays
+ * a one-class change.
  */
 public final class Blas {
     private Blas() {}
 
     /** C[m×n] = A[m×k] · B[n×k]ᵀ: the product of activations with a Linear's [out, in] weight. */
     public static float[] matmulTransB(float[] a, int m, int k, float[] b, int n) {
-        check(a, (long) m * k, "A");
         check(b, (long) n * k, "B");
-        INDArray x = Nd4j.create(a, new long[]{m, k}, 'c');
-        INDArray w = Nd4j.create(b, new long[]{n, k}, 'c');
-        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, n);
-        Nd4j.gemm(x, w, c, false, true, 1.0, 0.0);
-        return c.data().asFloat();
+        return product(a, m, k, b, n, k, true);
     }
 
     /** C[m×n] = A[m×k] · B[k×n]. */
     public static float[] matmul(float[] a, int m, int k, float[] b, int n) {
-        check(a, (long) m * k, "A");
         check(b, (long) k * n, "B");
-        INDArray x = Nd4j.create(a, new long[]{m, k}, 'c');
-        INDArray y = Nd4j.create(b, new long[]{k, n}, 'c');
-        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, n);
-        Nd4j.gemm(x, y, c, false, false, 1.0, 0.0);
-        return c.data().asFloat();
+        return product(a, m, k, b, k, n, false);
+    }
+
+    /** A[m×k] times B[bRows×bCols] (or its transpose) through fresh native copies of both. */
+    private static float[] product(float[] a, int m, int k, float[] b, int bRows, int bCols, boolean transB) {
+        check(a, (long) m * k, "A");
+        try (OffHeapMatrix x = OffHeapMatrix.copyOf(a, m, k);
+             OffHeapMatrix y = OffHeapMatrix.copyOf(b, bRows, bCols);
+             OffHeapMatrix c = OffHeapMatrix.zeros(m, transB ? bRows : bCols)) {
+            gemm(1f, x, false, y, transB, 0f, c);
+            return c.toArray();
+        }
     }
 
     /**

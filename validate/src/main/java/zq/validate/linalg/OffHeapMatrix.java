@@ -94,23 +94,62 @@ public final class OffHeapMatrix implements AutoCloseable {
         if ((long) rows * cols != src.length) {
             throw new IllegalArgumentException("array has " + src.length + " elements, expected " + rows + "x" + cols);
         }
-        for (int r = 0; r < rows; r++) writeRow(r, 0, src, r * cols, cols);
+        write(src, 0);
+    }
+
+    /** Copies the rows·cols values of {@code src} from {@code srcOff} on, row-major, into this matrix (or view). */
+    public void write(float[] src, int srcOff) {
+        checkSpan(src.length, srcOff);
+        if (ld == cols) {
+            at(0, 0).put(src, srcOff, rows * cols);
+        } else {
+            for (int r = 0; r < rows; r++) at(r, 0).put(src, srcOff + r * cols, cols);
+        }
+    }
+
+    /** Copies this matrix (or view) row-major into {@code dst} from {@code dstOff} on (rows·cols values). */
+    public void read(float[] dst, int dstOff) {
+        checkSpan(dst.length, dstOff);
+        if (ld == cols) {
+            at(0, 0).get(dst, dstOff, rows * cols);
+        } else {
+            for (int r = 0; r < rows; r++) at(r, 0).get(dst, dstOff + r * cols, cols);
+        }
     }
 
     /** A row-major Java copy of this matrix (or view). */
     public float[] toArray() {
         float[] out = new float[Math.multiplyExact(rows, cols)];
-        if (ld == cols) {
-            at(0, 0).get(out, 0, out.length);
-        } else {
-            for (int r = 0; r < rows; r++) readRow(r, 0, out, r * cols, cols);
-        }
+        read(out, 0);
         return out;
     }
+
+    /**
+     * The first rows·cols elements of this matrix's memory seen as a row-major rows×cols matrix: one
+     * allocation reused for operands whose shapes change from call to call. Only an owner (not a view)
+     * can be reshaped; the result is a view that shares its memory.
+     */
+    public OffHeapMatrix reshape(int rows, int cols) {
+        if (!owner) throw new IllegalStateException("only a matrix that owns its memory can be reshaped, not a view");
+        if (rows <= 0 || cols <= 0 || (long) rows * cols > (long) this.rows * this.cols) {
+            throw new IllegalArgumentException("cannot reshape " + this.rows + "x" + this.cols + " (" + (long) this.rows * this.cols
+                    + " elements) to " + rows + "x" + cols);
+        }
+        return new OffHeapMatrix(base, false, 0, rows, cols, cols);
+    }
+
+    /** Elements (rows·cols) this matrix holds. */
+    public long size() { return (long) rows * cols; }
 
     /** A pointer positioned at element (r, c); BLAS and LAPACK calls take it with {@link #ld()}. */
     FloatPointer at(int r, int c) {
         return new FloatPointer(base).position(offset + (long) r * ld + c);
+    }
+
+    private void checkSpan(int arrayLength, int offset) {
+        if (offset < 0 || offset > arrayLength - (long) rows * cols) {
+            throw new IndexOutOfBoundsException(rows + "x" + cols + " values at offset " + offset + " do not fit an array of " + arrayLength);
+        }
     }
 
     private void checkIndex(int r, int c, int len) {

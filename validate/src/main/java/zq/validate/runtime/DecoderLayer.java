@@ -109,13 +109,19 @@ public final class DecoderLayer {
         return y;
     }
 
-    /** {@code gate ← silu(gate) · up}, silu(g) = g / (1 + e^−g). */
+    /** {@code gate ← silu(gate) · up}, silu(g) = g / (1 + e^−g), in fp32 as PyTorch computes it. */
     private static void swiGlu(float[] gate, float[] up) {
-        IntStream.range(0, gate.length).parallel().forEach(i -> {
-            float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+        int pieces = (gate.length + PIECE - 1) / PIECE;
+        IntStream.range(0, pieces).parallel().forEach(p -> {
+            for (int i = p * PIECE, end = Math.min(gate.length, i + PIECE); i < end; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + FloatExp.exp(-g)) * up[i];
+            }
         });
     }
+
+    /** Elements per task of the element-wise loops: large enough that a task is a tight loop. */
+    private static final int PIECE = 1 << 16;
 
     private static void addInPlace(float[] x, float[] y) {
         for (int i = 0; i < x.length; i++) x[i] += y[i];

@@ -23,7 +23,7 @@ public final class LayerWeightsLoader {
             throw new IllegalArgumentException(checkpoint.dir() + ": no layer " + layer + " (the model has " + layers.size() + ")");
         }
         LayerLayout l = layers.get(layer);
-        // decoding bf16/fp16 (or dequantizing) is single-threaded per tensor: decode the Linears side by side
+        // dequantizing is single-threaded per tensor: load the Linears side by side
         Map<LinearRef, Linear> loaded = new ConcurrentHashMap<>();
         l.linears().parallelStream().forEach(ref -> loaded.put(ref, loadLinear(checkpoint, ref)));
         List<Linear> attention = l.attention().stream().map(loaded::get).toList();

@@ -1,6 +1,6 @@
 package zq.validate.runtime;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
+import zq.validate.linalg.OffHeapMatrix;
 
 /**
  * A weight matrix resident in a {@link NativeWorkspace} slot, copied there once so that many blocks
@@ -9,22 +9,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class NativeMatrix {
     private final NativeWorkspace workspace;
-    private final INDArray m;
-    private final int rows, cols;
+    private final OffHeapMatrix m;
 
-    NativeMatrix(NativeWorkspace workspace, INDArray m, int rows, int cols) {
+    NativeMatrix(NativeWorkspace workspace, OffHeapMatrix m) {
         this.workspace = workspace;
         this.m = m;
-        this.rows = rows;
-        this.cols = cols;
     }
 
-    public int rows() { return rows; }
+    public int rows() { return m.rows(); }
 
-    public int cols() { return cols; }
+    public int cols() { return m.cols(); }
 
     /** {@code x[n×cols] · thisᵀ}, row-major {@code [n×rows]}: activations times a Linear's {@code [out, in]} weight. */
     public float[] multiplyTransposed(float[] x, int n) {
-        return workspace.multiply(x, n, cols, m, rows, true);
+        float[] out = new float[Math.multiplyExact(n, m.rows())];
+        multiplyTransposed(x, n, out);
+        return out;
+    }
+
+    /** As {@link #multiplyTransposed(float[], int)}, into {@code out} ({@code n·rows} values) instead of a new array. */
+    public void multiplyTransposed(float[] x, int n, float[] out) {
+        if (x.length != (long) n * m.cols()) {
+            throw new IllegalArgumentException("activations have " + x.length + " values, expected " + n + "×" + m.cols());
+        }
+        workspace.multiply(x, n, m.cols(), m, true, out);
     }
 }

@@ -1,75 +1,80 @@
 package zq.validate.runtime;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import zq.validate.linalg.Blas;
+import zq.validate.linalg.OffHeapMatrix;
 
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Native fp32 memory for ND4J gemms, kept from call to call in named slots that only ever grow.
+ * Native fp32 memory for the runtime's gemms, kept from call to call in named slots that only ever grow.
  * Freshly allocated native memory costs a page fault per 4 KB on first touch, seconds for the weights
- * of one 7B-wide layer, so every layer reuses the slots of the one before (the shapes repeat).
- * Values are copied in and out in bulk through native-order buffer views: Nd4j.create(float[]) and
- * DataBuffer.asFloat() copy element by element. Not thread-safe; close it to free the memory.
+ * of one 7B-wide layer, so every layer reuses the slots of the one before (the shapes repeat). Values
+ * are copied in and out in bulk ({@link OffHeapMatrix}), and products go straight to sgemm
+ * ({@link Blas#gemm}). Not thread-safe; close it to free the memory.
  */
 public final class NativeWorkspace implements AutoCloseable {
-    private final Map<String, INDArray> slots = new HashMap<>();
+    private final Map<String, OffHeapMatrix> slots = new HashMap<>();
 
     /** Copies a row-major {@code [rows × cols]} matrix into {@code slot}; valid until the slot is loaded again. */
     public NativeMatrix load(String slot, float[] values, int rows, int cols) {
-        if (values.length != (long) rows * cols) {
-            throw new IllegalArgumentException("matrix has " + values.length + " values, expected " + rows + "×" + cols);
-        }
-        INDArray m = matrix(slot, rows, cols);
-        floats(m).put(values);
-        return new NativeMatrix(this, m, rows, cols);
+        return new NativeMatrix(this, copyIn(slot, values, rows, cols));
     }
 
     /** {@code a[m×k] · b[n×k]ᵀ} or, when {@code !transposeB}, {@code a[m×k] · b[k×n]}: row-major {@code [m×n]}. */
     public float[] gemm(float[] a, int m, int k, float[] b, int n, boolean transposeB) {
         if (b.length != (long) n * k) throw new IllegalArgumentException("B has " + b.length + " values, expected " + n * k);
-        INDArray bm = transposeB ? matrix("gemm-b", n, k) : matrix("gemm-b", k, n);
-        floats(bm).put(b);
-        return multiply(a, m, k, bm, n, transposeB);
-    }
-
-    /** {@code x[n×k] · w} with {@code w} {@code [rows×k]} transposed (or {@code [k×rows]} as is). */
-    float[] multiply(float[] x, int n, int k, INDArray w, int rows, boolean transposeW) {
-        if (x.length != (long) n * k) throw new IllegalArgumentException("activations have " + x.length + " values, expected " + n + "×" + k);
-        INDArray a = matrix("gemm-a", n, k);
-        floats(a).put(x);
-        INDArray c = matrix("gemm-c", n, rows);
-        Nd4j.gemm(a, w, c, false, transposeW, 1.0, 0.0);
-        float[] out = new float[Math.multiplyExact(n, rows)];
-        floats(c).get(out);
+        OffHeapMatrix bm = transposeB ? copyIn("gemm-b", b, n, k) : copyIn("gemm-b", b, k, n);
+        float[] out = new float[Math.multiplyExact(m, n)];
+        multiply(a, m, k, bm, transposeB, out);
         return out;
     }
 
-    /** A c-order {@code [rows × cols]} matrix over the start of the slot's memory (contents undefined). */
-    private INDArray matrix(String slot, int rows, int cols) {
-        long need = (long) rows * cols;
-        INDArray buf = slots.get(slot);
-        if (buf == null || buf.length() < need) {
-            if (buf != null) buf.close();
-            buf = Nd4j.createUninitialized(DataType.FLOAT, Math.max(need, 1));
-            slots.put(slot, buf);
+    /**
+     * {@code out[n × w.rows] = x[n×k] · wᵀ} (or {@code out[n × w.cols] = x · w} when {@code !transposeW}),
+     * through the slots {@code gemm-a} and {@code gemm-c}.
+     */
+    void multiply(float[] x, int n, int k, OffHeapMatrix w, boolean transposeW, float[] out) {
+        int cols = transposeW ? w.rows() : w.cols();
+        if ((transposeW ? w.cols() : w.rows()) != k) {
+            throw new IllegalArgumentException("activations are " + k + " wide, the matrix is " + w.rows() + "×" + w.cols());
         }
-        return Nd4j.create(buf.data(), new long[]{rows, cols}, new long[]{cols, 1}, 0, 'c');
+        if (out.length != (long) n * cols) {
+            throw new IllegalArgumentException("output has " + out.length + " values, expected " + n + "×" + cols);
+        }
+        OffHeapMatrix a = copyIn("gemm-a", x, n, k);
+        OffHeapMatrix c = matrix("gemm-c", n, cols);
+        Blas.gemm(1f, a, false, w, transposeW, 0f, c);
+        c.read(out, 0);
     }
 
-    /** The first rows×cols values of the array's memory, native byte order. */
-    private static FloatBuffer floats(INDArray m) {
-        FloatBuffer f = m.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-        f.limit((int) m.length());
-        return f;
+    /** Copies a row-major {@code [rows × cols]} array into {@code slot}, as {@link #matrix} returns it. */
+    public OffHeapMatrix copyIn(String slot, float[] values, int rows, int cols) {
+        if (values.length != (long) rows * cols) {
+            throw new IllegalArgumentException("matrix has " + values.length + " values, expected " + rows + "×" + cols);
+        }
+        OffHeapMatrix m = matrix(slot, rows, cols);
+        m.write(values);
+        return m;
+    }
+
+    /**
+     * A row-major {@code [rows × cols]} matrix over the start of the slot's memory (contents undefined),
+     * valid until the slot grows or the workspace is closed.
+     */
+    public OffHeapMatrix matrix(String slot, int rows, int cols) {
+        if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "×" + cols);
+        OffHeapMatrix buf = slots.get(slot);
+        if (buf == null || buf.size() < (long) rows * cols) {
+            if (buf != null) buf.close();
+            buf = OffHeapMatrix.zeros(rows, cols);
+            slots.put(slot, buf);
+        }
+        return buf.reshape(rows, cols);
     }
 
     @Override public void close() {
-        slots.values().forEach(INDArray::close);
+        slots.values().forEach(OffHeapMatrix::close);
         slots.clear();
     }
 }

@@ -97,6 +97,24 @@ class RuntimeVsReferenceTest {
         }
     }
 
+    /**
+     * Windows longer than one block of query positions (Attention.QUERY_BLOCK = 128), so that later blocks
+     * see the keys of earlier ones; with Mistral's sliding window of 150, the third block's first visible
+     * key is past position 0.
+     */
+    @ParameterizedTest(name = "sliding window {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 150})
+    void windowsSpanningSeveralQueryBlocksMatchTheReference(int slidingWindow) throws Exception {
+        ObjectNode cfg = Fixtures.config(slidingWindow > 0 ? Architecture.MISTRAL : Architecture.LLAMA, 32, 48, 1, 4, 2, 40);
+        if (slidingWindow > 0) cfg.put("sliding_window", slidingWindow);
+        Path dir = Fixtures.synthetic(tmp.resolve("m"), cfg, DType.F32, 5);
+        int[] tokens = Fixtures.randomTokens(3 * Attention.QUERY_BLOCK - 50, 40, 9);
+        double[][] expected = ReferenceForward.logits(dir, tokens);
+        try (Checkpoint ck = Checkpoint.open(dir); LayerStream stream = new LayerStream(ck)) {
+            assertClose(expected, stream.logits(tokens), 40, "window " + tokens.length + ", sliding " + slidingWindow);
+        }
+    }
+
     @Test
     void qwen2WithSlidingWindowIsRefused() throws Exception {
         ObjectNode cfg = Fixtures.config(Architecture.QWEN2, 32, 64, 1, 4, 2, 50);
