@@ -229,11 +229,9 @@ public final class Checkpoint implements AutoCloseable {
         SafetensorsFile f = fileOf(name);
         TensorInfo t = f.info(name);
         float[] v = f.readFloats(t);
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
-                throw new CheckpointException(f.path() + ": tensor '" + name + "' has a non-finite value (" + v[i]
-                        + ") at flat index " + i);
-            }
+        int i = FiniteValues.firstNonFinite(v);
+        if (i >= 0) {
+            throw new CheckpointException(f.path() + ": tensor '" + name + "' has a non-finite value (" + v[i] + ") at flat index " + i);
         }
         return v;
     }

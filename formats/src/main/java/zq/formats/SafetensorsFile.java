@@ -252,8 +252,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * Maps elements {@code [first, first+count)} of {@code t} in consecutive pieces of at most 1 GiB,
-     * each a whole number of elements, and hands them to {@code reader} in order. This is how tensors
-     * larger than a MappedByteBuffer (2 GiB) are read.
+     * each a whole number of elements, and hands them to {@code reader} in order: raw bytes of tensors
+     * larger than a MappedByteBuffer (2 GiB). To decode values, {@link #readFloats} is faster.
      */
     public void forEachPiece(TensorInfo t, long first, long count, PieceReader reader) throws IOException {
         if (first < 0 || count < 0 || first + count > t.numel()) {
