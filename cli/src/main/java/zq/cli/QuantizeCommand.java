@@ -25,6 +25,8 @@ import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
 import zq.gptq.pipeline.QuantizedLayer;
+import zq.gptq.pipeline.SgemmProbe;
+import zq.gptq.pipeline.WorkEstimate;
 
 /**
  * {@code zq quantize}: a dense model folder to an AutoGPTQ-layout GPTQ Int4 folder, one decoder layer at a time.
@@ -136,7 +138,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String w : GptqExporter.warnings(options)) err.println("zq: warning: " + w);
         err.flush();
 
-        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
+        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes),
+                progress(err));
         if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
@@ -144,22 +147,47 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One stderr line per quantized Linear (layer i/n, module, loss, ETA) and one per finished layer. */
-    private static ProgressListener progress(PrintWriter err) {
+    /**
+     * Before the first layer, the work ahead and the time it takes at this machine's sgemm rate (a second-long probe),
+     * with the flags that shorten it; then one stderr line per quantized Linear and one per finished layer, with an ETA
+     * from the average finished layer (from the estimate until the first layer is done).
+     */
+    private ProgressListener progress(PrintWriter err) {
         return new ProgressListener() {
+            private double estimatedSeconds = Double.NaN;
+
+            @Override public void planned(WorkEstimate work) {
+                double rate = SgemmProbe.flopsPerSecond(1.0);
+                estimatedSeconds = work.seconds(rate);
+                err.printf(Locale.ROOT, "zq: work: %.1f TFLOP (forward %.1f at %.2f forwards per layer, Hessians %.1f, solves %.1f) "
+                                + "over %d calibration tokens; at this machine's sgemm rate of %.0f GFLOP/s that is at least %s%n",
+                        work.totalFlops() / 1e12, work.forwardFlops() / 1e12, work.forwardsPerLayer(), work.hessianFlops() / 1e12,
+                        work.solveFlops() / 1e12, work.tokens(), rate / 1e9, duration(estimatedSeconds));
+                if (estimatedSeconds > 15 * 60) {
+                    err.printf(Locale.ROOT, "zq: to shorten it: fewer calibration tokens (--nsamples %d --seqlen %d now; forward and "
+                            + "Hessian work grow with their product, e.g. --nsamples 16 --seqlen 512), --hessian opencl on a GPU%n",
+                            nsamples, seqlen);
+                }
+                err.flush();
+            }
+
             @Override public void moduleDone(ModuleReport module, QuantizedLinear result, Progress p) {
                 String loss = module.gptq() == null ? "rtn" : String.format(Locale.ROOT, "loss %.4g", module.loss());
                 String damp = module.gptq() != null && module.gptq().dampRaised()
                         ? String.format(Locale.ROOT, " (damp raised to %.4g)", module.gptq().dampPercentUsed()) : "";
                 err.printf(Locale.ROOT, "zq: layer %d/%d %-28s %s%s  %.2f s  ETA %s%n", p.layer() + 1, p.layers(),
-                        shortName(module), loss, damp, module.solveSeconds(), duration(p.etaSeconds()));
+                        shortName(module), loss, damp, module.solveSeconds(), eta(p));
                 err.flush();
             }
 
             @Override public void layerDone(QuantizedLayer layer, Progress p) {
-                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(),
-                        duration(p.etaSeconds()));
+                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(), eta(p));
                 err.flush();
+            }
+
+            private String eta(Progress p) {
+                if (p.layersDone() > 0 || !Double.isFinite(estimatedSeconds)) return duration(p.etaSeconds());
+                return "~" + duration(Math.max(0, estimatedSeconds - p.elapsedSeconds())) + " (estimate)";
             }
         };
     }

@@ -45,6 +45,18 @@ public final class Lapack {
                 openblas.LAPACK_COL_MAJOR, (byte) 'U', n, a.at(0, 0), a.ld())), "spotri");
     }
 
+    /**
+     * Overwrites the lower triangle (diagonal included) of a square matrix with that of its inverse; the matrix is
+     * read as lower triangular with a non-unit diagonal, and the upper triangle is neither read nor written.
+     *
+     * @return 0 on success, or k &gt; 0 when the k-th diagonal element is exactly zero (singular)
+     */
+    public static int triangularInverseLower(OffHeapMatrix a) {
+        int n = square(a, "triangular inverse");
+        return check(onLargeStack(() -> openblas.LAPACKE_strtri(
+                openblas.LAPACK_COL_MAJOR, (byte) 'U', (byte) 'N', n, a.at(0, 0), a.ld())), "strtri");
+    }
+
     private static int square(OffHeapMatrix a, String what) {
         if (a.rows() != a.cols()) {
             throw new IllegalArgumentException(what + " needs a square matrix, got " + a.rows() + "x" + a.cols());
