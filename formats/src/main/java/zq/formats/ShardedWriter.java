@@ -32,21 +32,31 @@ public final class ShardedWriter implements AutoCloseable {
 
     private final Path dir;
     private final Map<String, String> metadata;
+    private final List<SafetensorsWriter.Planned> order;
     private final List<List<SafetensorsWriter.Planned>> shards;
-    private final List<Path> files = new ArrayList<>();
-    private int shard = -1;
-    private SafetensorsWriter current;
+    private final int[] shardOf; // shard of each tensor, in order
+    private final SafetensorsWriter[] open;
+    private final Path[] paths;
+    private int next;
 
-    private ShardedWriter(Path dir, Map<String, String> metadata, List<List<SafetensorsWriter.Planned>> shards) {
+    private ShardedWriter(Path dir, Map<String, String> metadata, List<SafetensorsWriter.Planned> order,
+                          List<List<SafetensorsWriter.Planned>> shards) {
         this.dir = dir;
         this.metadata = metadata;
+        this.order = List.copyOf(order);
         this.shards = shards;
+        Map<String, Integer> shardByName = new java.util.HashMap<>();
+        for (int i = 0; i < shards.size(); i++) for (SafetensorsWriter.Planned p : shards.get(i)) shardByName.put(p.name(), i);
+        this.shardOf = order.stream().mapToInt(p -> shardByName.get(p.name())).toArray();
+        this.open = new SafetensorsWriter[shards.size()];
+        this.paths = new Path[shards.size()];
+        for (int i = 0; i < shards.size(); i++) paths[i] = dir.resolve(shards.size() == 1 ? SINGLE_FILE : shardName(i, shards.size()));
     }
 
     /** Plans the shards of {@code tensors} in {@code dir}; nothing is written until the first {@link #put}. */
     public static ShardedWriter open(Path dir, Map<String, String> metadata, List<SafetensorsWriter.Planned> tensors,
                                      long maxShardBytes) {
-        return new ShardedWriter(dir, metadata, plan(tensors, SafetensorsWriter.Planned::byteSize, maxShardBytes));
+        return new ShardedWriter(dir, metadata, tensors, plan(tensors, SafetensorsWriter.Planned::byteSize, maxShardBytes));
     }
 
     /** Splits {@code entries} into shards of at most {@code maxShardBytes} each (oversized tensors alone). */
@@ -94,34 +104,33 @@ public final class ShardedWriter implements AutoCloseable {
         }
     }
 
-    /** Writes the next planned tensor (see {@link SafetensorsWriter#put}: order and byte count are checked). */
+    /**
+     * Writes the next planned tensor (see {@link SafetensorsWriter#put}: order and byte count are checked). A shard's
+     * file is created with its first tensor and closed with its last; an oversized tensor's own shard is written while
+     * the shard being filled stays open, as the plan orders them.
+     */
     public void put(String name, TensorData data) throws IOException {
-        while (current == null || current.complete()) {
-            if (current != null) current.finish();
-            if (shard + 1 >= shards.size()) throw new IOException(dir + ": tensor '" + name + "' is beyond the planned tensors");
-            shard++;
-            Path f = dir.resolve(shards.size() == 1 ? SINGLE_FILE : shardName(shard, shards.size()));
-            current = SafetensorsWriter.open(f, metadata, shards.get(shard));
-            files.add(f);
+        if (next >= order.size()) throw new IOException(dir + ": tensor '" + name + "' is beyond the " + order.size() + " planned");
+        if (!order.get(next).name().equals(name)) {
+            throw new IOException(dir + ": tensor '" + name + "' was written where the plan has '" + order.get(next).name() + "'");
         }
-        current.put(name, data);
+        int s = shardOf[next];
+        if (open[s] == null) open[s] = SafetensorsWriter.open(paths[s], metadata, shards.get(s));
+        open[s].put(name, data);
+        if (open[s].complete()) open[s].finish();
+        next++;
     }
 
-    /** Checks that every planned tensor was written, closes the last shard and writes the index; returns the files. */
+    /** Checks that every planned tensor was written and writes the index; returns the files, shards first. */
     public List<Path> finish() throws IOException {
-        if (current == null) {
-            if (!shards.get(0).isEmpty()) throw new IOException(dir + ": no tensor was written of the " + shards.get(0).size() + " planned");
-            Path f = dir.resolve(SINGLE_FILE);
-            SafetensorsWriter.open(f, metadata, List.of()).finish();
-            files.add(f);
-            return List.copyOf(files);
+        if (next < order.size()) {
+            throw new IOException(dir + ": only " + next + " of " + order.size() + " planned tensors were written; next was '"
+                    + order.get(next).name() + "'");
         }
-        current.finish();
-        if (shard + 1 < shards.size()) {
-            throw new IOException(dir + ": shards " + (shard + 2) + " to " + shards.size() + " were never written; next tensor was '"
-                    + shards.get(shard + 1).get(0).name() + "'");
-        }
-        if (shards.size() == 1) return List.copyOf(files);
+        List<Path> files = new ArrayList<>();
+        if (order.isEmpty()) SafetensorsWriter.open(paths[0], metadata, List.of()).finish();
+        for (Path p : paths) files.add(p);
+        if (shards.size() == 1) return files;
         long total = 0;
         Map<String, String> weightMap = new TreeMap<>();
         for (int i = 0; i < shards.size(); i++) {
@@ -137,11 +146,11 @@ public final class ShardedWriter implements AutoCloseable {
         Path idx = dir.resolve(INDEX_FILE);
         Files.writeString(idx, HfJson.pretty(index));
         files.add(idx);
-        return List.copyOf(files);
+        return files;
     }
 
-    /** Closes the shard being written, complete or not (the caller's {@link OutputFolder} discards an incomplete output). */
+    /** Closes the shards being written, complete or not (the caller's {@link OutputFolder} discards an incomplete output). */
     @Override public void close() throws IOException {
-        if (current != null) current.close();
+        for (SafetensorsWriter w : open) if (w != null) w.close();
     }
 }
