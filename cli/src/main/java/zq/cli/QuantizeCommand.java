@@ -91,7 +91,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Format of --calib; by default taken from its extension. Text formats use the model's tokenizer.")
     String calibFormat;
 
-    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128", description = "Calibration windows. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128",
+            description = "Calibration windows. They never overlap: N windows of L tokens at seeded positions, every token "
+                    + "used once when the data holds exactly N x L tokens; more than fit is an error that says how many do. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int nsamples;
 
     @Option(names = "--seqlen", paramLabel = "L", defaultValue = "2048", description = "Tokens per calibration window. Default: ${DEFAULT-VALUE}.")
