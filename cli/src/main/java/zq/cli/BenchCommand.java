@@ -61,8 +61,10 @@ public final class BenchCommand implements Runnable {
         @Override void main(String[] a) { zq.gptq.bench.GptqBenchmark.main(a); }
     }
 
-    @Command(name = "quantize", description = {"The whole quantize pipeline on generated 7B-width models of 1, 2 and 4 layers: "
-            + "time per layer and peak RSS (flat in the layer count). ARGS: see PipelineBenchmark (--scale, --nsamples, --seqlen, ...)."})
+    @Command(name = "quantize", description = {"The real zq quantize, end to end in a child JVM, on a generated "
+            + "360Zhinao2-7B-shaped checkpoint of N layers (generated once, reused): wall, time per phase, peak RSS, against the "
+            + "ideal time from the run's FLOPs and the sgemm rate of the same run. ARGS: [--model zhinao-7b|llama-7b] [--layers 1] "
+            + "[--nsamples 16,32] [--seqlen 512] [--group-size 128] [--hessian cpu] [--dir D] [--scale F]."})
     static final class Quantize extends PassThrough {
         @Override void main(String[] a) throws Exception { zq.gptq.bench.PipelineBenchmark.main(a); }
     }
