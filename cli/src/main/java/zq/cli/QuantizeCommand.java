@@ -162,10 +162,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             @Override public void planned(WorkEstimate work) {
                 double rate = SgemmProbe.flopsPerSecond(1.0);
                 estimatedSeconds = work.seconds(rate);
-                err.printf(Locale.ROOT, "zq: work: %.1f TFLOP (forward %.1f at %.2f forwards per layer, Hessians %.1f, solves %.1f) "
+                err.printf(Locale.ROOT, "zq: work: %s (forward %s at %.2f forwards per layer, Hessians %s, solves %s) "
                                 + "over %d calibration tokens; at this machine's sgemm rate of %.0f GFLOP/s that is at least %s%n",
-                        work.totalFlops() / 1e12, work.forwardFlops() / 1e12, work.forwardsPerLayer(), work.hessianFlops() / 1e12,
-                        work.solveFlops() / 1e12, work.tokens(), rate / 1e9, duration(estimatedSeconds));
+                        flops(work.totalFlops()), flops(work.forwardFlops()), work.forwardsPerLayer(), flops(work.hessianFlops()),
+                        flops(work.solveFlops()), work.tokens(), rate / 1e9, duration(estimatedSeconds));
                 if (estimatedSeconds > 15 * 60) {
                     err.printf(Locale.ROOT, "zq: to shorten it: fewer calibration tokens (--nsamples %d --seqlen %d now; forward and "
                             + "Hessian work grow with their product, e.g. --nsamples 16 --seqlen 512), --hessian opencl on a GPU%n",
@@ -199,6 +199,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     private static String shortName(ModuleReport m) {
         String prefix = "model.layers." + m.layer() + ".";
         return m.name().startsWith(prefix) ? m.name().substring(prefix.length()) : m.name();
+    }
+
+    /** "3.35 TFLOP", "41.2 GFLOP". */
+    static String flops(double f) {
+        return f >= 1e12 ? String.format(Locale.ROOT, "%.2f TFLOP", f / 1e12) : String.format(Locale.ROOT, "%.1f GFLOP", f / 1e9);
     }
 
     static String duration(double seconds) {
