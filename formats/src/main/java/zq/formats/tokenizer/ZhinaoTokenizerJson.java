@@ -86,13 +86,63 @@ public final class ZhinaoTokenizerJson {
         return root;
     }
 
-    /** The added-token entries as tokenizer_config.json's {@code added_tokens_decoder} lists them (by id). */
-    public static ObjectNode addedTokensDecoder(ObjectNode tokenizerJson) {
+    /**
+     * The tokenizer class a stock loader reads tokenizer.json with as it is. Not Qwen2Tokenizer:
+     * transformers v5 builds that class's normalizer and pre-tokenizer itself, which would drop
+     * the Replace steps.
+     */
+    public static final String STOCK_CLASS = "PreTrainedTokenizerFast";
+
+    /** 360's class, loaded through {@code auto_map} with remote code. */
+    public static final String ZHINAO_CLASS = "ZhinaoTokenizer";
+
+    /**
+     * tokenizer_config.json for the synthesized tokenizer.json: {@code zhinao}'s keys in their
+     * order, without {@code auto_map}, with the stock class, every added token as tokenizer.json
+     * has it, {@code clean_up_tokenization_spaces: false} (with true, decoding drops the space in
+     * {@code "x != 0"}), and the special tokens, model_max_length and ChatML template 360 uses when
+     * the original does not give them.
+     */
+    public static ObjectNode stockConfig(ObjectNode zhinao, ObjectNode tokenizerJson, int maxPositions) {
         ObjectNode out = F.objectNode();
+        out.put("tokenizer_class", STOCK_CLASS);
+        zhinao.properties().forEach(e -> {
+            if (!e.getKey().equals("auto_map") && !e.getKey().equals("tokenizer_class")) out.set(e.getKey(), e.getValue().deepCopy());
+        });
+        if (!out.has("model_max_length")) out.put("model_max_length", maxPositions);
+        out.put("clean_up_tokenization_spaces", false);
+        if (!out.has("eos_token")) out.put("eos_token", "<eod>");
+        if (!out.has("pad_token")) out.put("pad_token", "<pad>");
+        if (!out.has("unk_token")) out.put("unk_token", "<unk>");
+        ObjectNode decoder = F.objectNode();
         for (var t : tokenizerJson.path("added_tokens")) {
             ObjectNode entry = ((ObjectNode) t).deepCopy();
             entry.remove("id");
-            out.set(t.get("id").asText(), entry);
+            decoder.set(t.get("id").asText(), entry);
+        }
+        out.set("added_tokens_decoder", decoder);
+        if (!out.has("chat_template")) out.put("chat_template", zq.formats.text.ChatTemplate.JINJA);
+        return out;
+    }
+
+    /**
+     * The inverse of {@link #stockConfig}: 360's remote-code tokenizer_config.json, {@code auto_map}
+     * first and every added token listed as 360 lists it (content, special).
+     */
+    public static ObjectNode zhinaoConfig(ObjectNode stock) {
+        ObjectNode out = F.objectNode();
+        out.putObject("auto_map").putArray("AutoTokenizer").add("tokenization_zhinao." + ZHINAO_CLASS).addNull();
+        out.put("tokenizer_class", ZHINAO_CLASS);
+        stock.properties().forEach(e -> {
+            if (!e.getKey().equals("auto_map") && !e.getKey().equals("tokenizer_class")) out.set(e.getKey(), e.getValue().deepCopy());
+        });
+        if (out.get("added_tokens_decoder") instanceof ObjectNode decoder) {
+            decoder.properties().forEach(e -> {
+                ObjectNode entry = F.objectNode();
+                entry.set("content", e.getValue().get("content"));
+                entry.put("special", true);
+                e.setValue(entry);
+            });
         }
         return out;
     }

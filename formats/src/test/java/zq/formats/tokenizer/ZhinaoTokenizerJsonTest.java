@@ -35,11 +35,17 @@ class ZhinaoTokenizerJsonTest {
     @TempDir static Path dir;
     static ZhinaoTokenizer zhinao;
     static Path tokenizerJson;
+    static Path tokenizerConfig;
+    static ObjectNode sampleConfig;
 
     @BeforeAll
     static void synthesize() throws IOException {
         zhinao = ZhinaoTokenizer.load(SAMPLE_VOCAB);
-        tokenizerJson = write(ZhinaoTokenizerJson.of(MergeReconstruction.of(zhinao.ranks()), true), "sample");
+        ObjectNode json = ZhinaoTokenizerJson.of(MergeReconstruction.of(zhinao.ranks()), true);
+        tokenizerJson = write(json, "sample");
+        sampleConfig = (ObjectNode) JSON.readTree(SAMPLE_VOCAB.getParent().getParent().resolve("tokenizer_config.json").toFile());
+        tokenizerConfig = tokenizerJson.resolveSibling("tokenizer_config.json");
+        JSON.writeValue(tokenizerConfig.toFile(), ZhinaoTokenizerJson.stockConfig(sampleConfig, json, 1024));
     }
 
     static Path write(ObjectNode json, String name) throws IOException {
@@ -95,9 +101,13 @@ class ZhinaoTokenizerJsonTest {
     @Test
     void javaScriptTokenizersGivesTheZhinaoIdsAndDecodesBack() throws Exception {
         List<String> texts = corpus();
-        ObjectNode request = HfJsOracle.request(tokenizerJson, null);
+        ObjectNode request = HfJsOracle.request(tokenizerJson, tokenizerConfig);
         texts.forEach(request.putArray("texts")::add);
         JsonNode encoded = HfJsOracle.run(request).get("encoded");
+        // the wrong alternative: without clean_up_tokenization_spaces false, decoding loses a space
+        ObjectNode withCleanUp = HfJsOracle.request(tokenizerJson, null);
+        withCleanUp.putArray("texts").add("if x != 0:");
+        assertEquals("if x!= 0:", HfJsOracle.run(withCleanUp).get("encoded").get(0).get("decoded").asText());
         for (int i = 0; i < texts.size(); i++) {
             String text = texts.get(i);
             JsonNode e = encoded.get(i);
@@ -171,5 +181,71 @@ class ZhinaoTokenizerJsonTest {
                 assertEquals(Arrays.toString(reference.encode(t)), Arrays.toString(rust.encode(t).getIds()), "ids of " + JSON.writeValueAsString(t));
             }
         }
+    }
+
+    /**
+     * The chat template of the converted folder, rendered by {@code @huggingface/jinja} and tokenized
+     * by {@code @huggingface/tokenizers} as transformers' apply_chat_template does, gives the ids zq's
+     * {@link zq.formats.text.ChatTemplate} builds piece by piece with 360's tokenizer. The two agree
+     * because no message content starts with whitespace: such content would merge with the newline
+     * after the role when the rendered text is tokenized whole, and finetune.py's piecewise ids differ.
+     */
+    @Test
+    void chatTemplateRenderedByJinjaGivesChatTemplateIds() throws Exception {
+        JsonNode file = JSON.readTree(HfJsOracle.repoRoot().resolve("samples/data/calib-conversations.json").toFile());
+        List<List<zq.formats.text.ChatMessage>> conversations = new ArrayList<>();
+        for (JsonNode example : file) {
+            List<zq.formats.text.ChatMessage> messages = new ArrayList<>();
+            for (JsonNode turn : example.get("conversations")) {
+                messages.add(new zq.formats.text.ChatMessage(turn.get("from").asText(), turn.get("value").asText()));
+            }
+            if (messages.size() >= 2) conversations.add(messages);
+        }
+        List<zq.formats.text.ChatMessage> multiTurn = List.of(
+                zq.formats.text.ChatMessage.user("Write a haiku about 模型量化 [br]in two lines"),
+                zq.formats.text.ChatMessage.assistant("Int4 weights,    still\nthe same words<br>come out"),
+                zq.formats.text.ChatMessage.user("Now in code:\n    for i in range(3):\n\tprint(i)  # <|im_end|> literal"),
+                zq.formats.text.ChatMessage.assistant("def f():\n        return 42 😀"));
+        conversations.add(multiTurn);
+        assertTrue(conversations.size() > 10, "sample conversations");
+
+        ObjectNode request = HfJsOracle.request(tokenizerJson, tokenizerConfig);
+        var array = request.putArray("conversations");
+        for (var c : conversations) {
+            var messages = array.addArray();
+            for (var m : c) messages.addObject().put("role", m.role()).put("content", m.content());
+        }
+        JsonNode chats = HfJsOracle.run(request).get("chats");
+        zq.formats.text.ChatTemplate template = new zq.formats.text.ChatTemplate(zhinao);
+        for (int i = 0; i < conversations.size(); i++) {
+            var c = conversations.get(i);
+            assertEquals(template.render(c), chats.get(i).get("text").asText(), "rendered conversation " + i);
+            assertEquals(Arrays.toString(template.encode(c)), Arrays.toString(HfJsOracle.ids(chats.get(i).get("ids"))), "ids of conversation " + i);
+        }
+        // with generation prompt
+        request.put("addGenerationPrompt", true);
+        JsonNode withPrompt = HfJsOracle.run(request).get("chats");
+        assertEquals(Arrays.toString(template.encodeForGeneration(multiTurn)),
+                Arrays.toString(HfJsOracle.ids(withPrompt.get(conversations.size() - 1).get("ids"))));
+    }
+
+    @Test
+    void tokenizerConfigHasNoRemoteCodeAndConvertsBackToTheOriginal() throws Exception {
+        ObjectNode stock = (ObjectNode) JSON.readTree(tokenizerConfig.toFile());
+        assertTrue(!stock.has("auto_map"));
+        assertEquals("PreTrainedTokenizerFast", stock.get("tokenizer_class").asText());
+        assertEquals(false, stock.get("clean_up_tokenization_spaces").asBoolean(true));
+        assertEquals(1024, stock.get("model_max_length").asInt());
+        assertEquals(sampleConfig.get("chat_template"), stock.get("chat_template"));
+        assertEquals("<eod>", stock.get("eos_token").asText());
+        JsonNode space2 = stock.get("added_tokens_decoder").get(String.valueOf(zhinao.specialId("[space2]").getAsInt()));
+        assertEquals(false, space2.get("special").asBoolean(true));
+        assertEquals(true, space2.get("normalized").asBoolean(false));
+        assertEquals(sampleConfig, ZhinaoTokenizerJson.zhinaoConfig(stock));
+        // a folder without a template or lengths gets 360's defaults
+        ObjectNode bare = ZhinaoTokenizerJson.stockConfig(JSON.createObjectNode(),
+                ZhinaoTokenizerJson.of(MergeReconstruction.of(zhinao.ranks()), true), 4096);
+        assertEquals(4096, bare.get("model_max_length").asInt());
+        assertEquals(sampleConfig.get("chat_template").asText(), bare.get("chat_template").asText());
     }
 }
