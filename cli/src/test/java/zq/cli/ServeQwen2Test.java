@@ -133,4 +133,25 @@ class ServeQwen2Test {
         assertInstanceOf(ZhinaoTokenizer.class, TokenizerLoader.load(back));
         assertArrayEquals(Files.readAllBytes(SAMPLE.resolve("vocab/360.tiktoken")), Files.readAllBytes(back.resolve("vocab/360.tiktoken")));
     }
+
+    @Test
+    void aGptqCheckpointGetsTheSameTokenizerFiles() throws Exception {
+        // RTN is the quickest way to a GPTQ-layout checkpoint of the sample; --to qwen2 takes the same path for GPTQ
+        Path gptq = tmp.resolve("rtn");
+        CliRun q = zq("quantize", original.toString(), "-o", gptq.toString(), "--method", "rtn", "--group-size", "128");
+        assertEquals(0, q.code(), q.err());
+        Path out = tmp.resolve("rtn-qwen2");
+        CliRun r = zq("convert", gptq.toString(), "-o", out.toString(), "--to", "qwen2");
+        assertEquals(0, r.code(), r.err());
+        for (String name : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json", "quantize_config.json")) {
+            assertTrue(Files.isRegularFile(out.resolve(name)), name);
+        }
+        assertArrayEquals(Files.readAllBytes(qwen2.resolve("tokenizer.json")), Files.readAllBytes(out.resolve("tokenizer.json")));
+        assertArrayEquals(Files.readAllBytes(qwen2.resolve("tokenizer_config.json")), Files.readAllBytes(out.resolve("tokenizer_config.json")));
+        for (String py : REMOTE_CODE) {
+            assertTrue(Files.exists(gptq.resolve(py)), "quantize keeps the remote code of a Zhinao model: " + py);
+            assertFalse(Files.exists(out.resolve(py)), py);
+        }
+        assertFalse(JSON.readTree(zq("inspect", out.toString(), "--json").out()).get("remote_code").get("needed").asBoolean(true));
+    }
 }

@@ -229,6 +229,46 @@ class ZhinaoTokenizerJsonTest {
                 Arrays.toString(HfJsOracle.ids(withPrompt.get(conversations.size() - 1).get("ids"))));
     }
 
+    /**
+     * The listed exception (README): when a message's content starts with a line break (after
+     * optional spaces or tabs), or with [br]/&lt;br&gt;, the rendered text puts the newline after the
+     * role and the content's leading whitespace in one pre-token, where 360's piecewise ids have two;
+     * the ids differ whenever the vocabulary has a token for the joined whitespace, as a real
+     * vocabulary has for "\n\n". The sample's has none, so this test appends such tokens.
+     */
+    @Test
+    void chatContentStartingWithALineBreakIsTheListedDifference() throws Exception {
+        List<byte[]> tokens = new ArrayList<>();
+        for (int r = 0; r < zhinao.ranks().rankLimit(); r++) tokens.add(zhinao.ranks().bytes(r));
+        for (String joined : List.of("\n\n", "\n\r\n", "\n \n", "\n\t\n")) tokens.add(joined.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ZhinaoTokenizer withBreaks = ZhinaoTokenizer.load(
+                new BpeTraining.Vocabulary(tokens, List.of()).writeTiktoken(dir.resolve("breaks/vocab/360.tiktoken")));
+        ObjectNode json = ZhinaoTokenizerJson.of(MergeReconstruction.of(withBreaks.ranks()), true);
+        Path file = write(json, "breaks");
+        Path config = file.resolveSibling("tokenizer_config.json");
+        JSON.writeValue(config.toFile(), ZhinaoTokenizerJson.stockConfig(sampleConfig, json, 1024));
+
+        List<String> differing = List.of("\nhello", "\r\nhello", "[br]hello", "<br>hello", " \nhello", "\t\nhello");
+        List<String> same = List.of("hello", " hello", "  hello", "\thello", "hello\n", "你好", "1 2", "<|im_end|> x", "x\n\ny");
+        ObjectNode request = HfJsOracle.request(file, config);
+        var array = request.putArray("conversations");
+        List<String> all = new ArrayList<>(differing);
+        all.addAll(same);
+        for (String content : all) array.addArray().addObject().put("role", "user").put("content", content);
+        JsonNode chats = HfJsOracle.run(request).get("chats");
+        zq.formats.text.ChatTemplate template = new zq.formats.text.ChatTemplate(withBreaks);
+        for (int i = 0; i < all.size(); i++) {
+            List<zq.formats.text.ChatMessage> c = List.of(zq.formats.text.ChatMessage.user(all.get(i)));
+            String piecewise = Arrays.toString(template.encode(c));
+            String rendered = Arrays.toString(HfJsOracle.ids(chats.get(i).get("ids")));
+            // rendered text itself is the same either way; only its tokenization as one string differs
+            assertEquals(template.render(c), chats.get(i).get("text").asText());
+            assertEquals(Arrays.toString(withBreaks.encode(template.render(c))), rendered, "whole-text ids of " + JSON.writeValueAsString(all.get(i)));
+            if (i < differing.size()) assertNotEquals(piecewise, rendered, JSON.writeValueAsString(all.get(i)));
+            else assertEquals(piecewise, rendered, JSON.writeValueAsString(all.get(i)));
+        }
+    }
+
     @Test
     void tokenizerConfigHasNoRemoteCodeAndConvertsBackToTheOriginal() throws Exception {
         ObjectNode stock = (ObjectNode) JSON.readTree(tokenizerConfig.toFile());
