@@ -57,27 +57,37 @@ public final class MergeReconstruction {
 
     /**
      * tiktoken's {@code byte_pair_merge} over {@code token} using only ranks below {@code limit}:
-     * the boundaries of the resulting parts, 0 first and {@code token.length} last.
+     * the boundaries of the resulting parts, 0 first and {@code token.length} last. As tiktoken does,
+     * each pair's rank is kept and only the two pairs beside a merge are looked up again.
      */
     static int[] mergeBelow(TiktokenRanks ranks, byte[] token, int limit) {
-        int[] cuts = new int[token.length + 1];
-        for (int i = 0; i <= token.length; i++) cuts[i] = i;
-        int n = cuts.length;
+        int n = token.length + 1;             // boundaries
+        int[] cuts = new int[n];
+        int[] pairRank = new int[n];          // pairRank[i]: rank of token[cuts[i]..cuts[i+2]), or limit
+        for (int i = 0; i < n; i++) cuts[i] = i;
+        for (int i = 0; i + 2 < n; i++) pairRank[i] = rankBelow(ranks, token, cuts[i], cuts[i + 2], limit);
         while (n > 2) {
             int best = -1;
             int bestRank = limit;
             for (int i = 0; i + 2 < n; i++) {
-                int rank = ranks.rankOf(token, cuts[i], cuts[i + 2]);
-                if (rank >= 0 && rank < bestRank) {
-                    bestRank = rank;
+                if (pairRank[i] < bestRank) {
+                    bestRank = pairRank[i];
                     best = i;
                 }
             }
             if (best < 0) break;
             System.arraycopy(cuts, best + 2, cuts, best + 1, n - best - 2);
+            System.arraycopy(pairRank, best + 2, pairRank, best + 1, n - best - 2);
             n--;
+            if (best + 2 < n) pairRank[best] = rankBelow(ranks, token, cuts[best], cuts[best + 2], limit);
+            if (best > 0) pairRank[best - 1] = rankBelow(ranks, token, cuts[best - 1], cuts[best + 1], limit);
         }
         return java.util.Arrays.copyOf(cuts, n);
+    }
+
+    private static int rankBelow(TiktokenRanks ranks, byte[] token, int from, int to, int limit) {
+        int rank = ranks.rankOf(token, from, to);
+        return rank >= 0 && rank < limit ? rank : limit;
     }
 
     /** Whether some split of {@code token} into two tokens has a multi-byte part of a higher rank than {@code rank}. */
