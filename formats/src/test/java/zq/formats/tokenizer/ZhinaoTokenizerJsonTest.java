@@ -147,6 +147,13 @@ class ZhinaoTokenizerJsonTest {
                 assertEquals(Arrays.toString(expected), Arrays.toString(rust.encode(c.get("text").asText()).getIds()), c.get("name").asText());
             }
         }
+        ObjectNode request = HfJsOracle.request(file, tokenizerConfig);
+        var texts = request.putArray("texts");
+        for (JsonNode c : lines.subList(1, lines.size())) texts.add(c.get("text").asText());
+        JsonNode js = HfJsOracle.run(request).get("encoded");
+        for (int i = 1; i < lines.size(); i++) {
+            assertEquals(lines.get(i).get("ids").toString(), js.get(i - 1).get("ids").toString(), "JavaScript: " + lines.get(i).get("name").asText());
+        }
     }
 
     /**
@@ -180,6 +187,15 @@ class ZhinaoTokenizerJsonTest {
             for (String t : corpus()) {
                 assertEquals(Arrays.toString(reference.encode(t)), Arrays.toString(rust.encode(t).getIds()), "ids of " + JSON.writeValueAsString(t));
             }
+        }
+        ObjectNode request = HfJsOracle.request(with, null); // ids only: no config needed
+        List<String> texts = new ArrayList<>(corpus());
+        texts.add(text);
+        texts.forEach(request.putArray("texts")::add);
+        JsonNode js = HfJsOracle.run(request).get("encoded");
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(Arrays.toString(reference.encode(texts.get(i))), Arrays.toString(HfJsOracle.ids(js.get(i).get("ids"))),
+                    "JavaScript ids of " + JSON.writeValueAsString(texts.get(i)));
         }
     }
 
