@@ -158,7 +158,7 @@ public final class InspectCommand implements Callable<Integer> {
                 q.bits(), q.groupSize(), q.descAct(), q.sym(), q.checkpointFormat()));
         List<RemoteCode.Request> remote = RemoteCode.requests(c.dir());
         if (remote.isEmpty()) {
-            line(out, "Remote code", "not needed (stock transformers and vLLM load this folder)");
+            line(out, "Remote code", "not needed (no file asks for it)");
         } else {
             line(out, "Remote code", "needed (trust_remote_code), asked for by:");
             for (RemoteCode.Request request : remote) line(out, "", request.toString());

@@ -56,6 +56,7 @@ class ServeQwen2Test {
         qwen2 = tmp.resolve("qwen2");
         CliRun r = zq("convert", original.toString(), "-o", qwen2.toString(), "--to", "qwen2");
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("tokenizer: tokenizer.json from vocab/360.tiktoken (4000 tokens, 3744 merges, 0 tokens only as whole pieces, 11 added)"), r.out());
     }
 
     static JsonNode read(Path file) throws Exception { return JSON.readTree(file.toFile()); }

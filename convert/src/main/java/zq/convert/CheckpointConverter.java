@@ -63,7 +63,8 @@ public final class CheckpointConverter {
             long bytes = 0;
             for (SafetensorsWriter.Entry e : entries) bytes += e.byteSize();
             int weightFiles = files.size() == 1 ? 1 : files.size() - 1; // all but the index
-            return new ConvertResult(out.target(), entries.size(), weightFiles, bytes);
+            return new ConvertResult(out.target(), entries.size(), weightFiles, bytes,
+                    tokenizer == null ? null : tokenizer.describe(target));
         }
     }
 }

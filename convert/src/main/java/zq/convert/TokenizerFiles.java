@@ -30,11 +30,23 @@ final class TokenizerFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ZhinaoTokenizer tokenizer;
+    private final MergeReconstruction merges;
     private final ObjectNode tokenizerJson;
 
     private TokenizerFiles(ZhinaoTokenizer tokenizer) {
         this.tokenizer = tokenizer;
-        this.tokenizerJson = ZhinaoTokenizerJson.of(MergeReconstruction.of(tokenizer.ranks()), true);
+        this.merges = MergeReconstruction.of(tokenizer.ranks());
+        this.tokenizerJson = ZhinaoTokenizerJson.of(merges, true);
+    }
+
+    /** One line for the conversion summary. */
+    String describe(Architecture target) {
+        if (target == Architecture.ZHINAO) {
+            return "tokenizer: 360's tokenizer_config.json (ZhinaoTokenizer, loaded with 360's tokenization_zhinao.py)";
+        }
+        return "tokenizer: tokenizer.json from " + ZhinaoTokenizer.VOCAB_FILE + " (" + tokenizer.ranks().count() + " tokens, "
+                + merges.merges().size() + " merges, " + merges.unreachable().size() + " tokens only as whole pieces, "
+                + ZhinaoTokenizer.SPECIAL_TOKENS.size() + " added), stock tokenizer_config.json, no remote-code files";
     }
 
     /** The tokenizer files for converting {@code modelDir} to {@code target}, or null when there is nothing to rewrite. */
