@@ -19,7 +19,7 @@ import zq.formats.CheckpointException;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model, as Llama-3 and
- * Qwen2 ship: added tokens, normalizer (Unicode forms), pre-tokenizer (Split, ByteLevel, Sequence),
+ * Qwen2 ship: added tokens, normalizer (Unicode forms, Replace), pre-tokenizer (Split, ByteLevel, Sequence),
  * BPE with merges and {@code ignore_merges}, ByteLevel decoder (optionally followed by {@code Replace}s
  * on the decoded text), and the ids a TemplateProcessing
  * post-processor puts around a sequence. Anything else in the file is rejected with an error that
