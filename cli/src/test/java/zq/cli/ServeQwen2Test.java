@@ -155,4 +155,17 @@ class ServeQwen2Test {
         }
         assertFalse(JSON.readTree(zq("inspect", out.toString(), "--json").out()).get("remote_code").get("needed").asBoolean(true));
     }
+
+    @Test
+    void aBrokenVocabularyIsOneLineAndNoOutput() throws Exception {
+        Path broken = tmp.resolve("broken-vocab");
+        Files.createDirectories(broken.resolve("vocab"));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer_config.json")) Files.copy(SAMPLE.resolve(f), broken.resolve(f));
+        Files.writeString(broken.resolve("vocab/360.tiktoken"), "IQ== 0\nnot-base64! 1\n");
+        Path out = tmp.resolve("broken-out");
+        CliRun r = zq("convert", broken.toString(), "-o", out.toString(), "--to", "qwen2");
+        ConvertCommandTest.assertBadInput(r, "360.tiktoken line 2: invalid base64 'not-base64!'");
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(out));
+    }
 }
