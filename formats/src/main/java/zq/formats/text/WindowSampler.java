@@ -29,8 +29,9 @@ public final class WindowSampler {
         int fit = corpusLength / seqlen;
         if ((long) nsamples * seqlen > corpusLength) {
             throw new IllegalArgumentException(source + " has " + corpusLength + " tokens: " + fit + " disjoint windows of seqlen "
-                    + seqlen + " fit, " + nsamples + " were asked for; use --nsamples " + Math.max(1, fit)
-                    + (fit == 0 ? " with a smaller --seqlen" : "") + ", a smaller --seqlen, or more calibration text");
+                    + seqlen + " fit, " + nsamples + " were asked for; use "
+                    + (fit == 0 ? "--seqlen " + corpusLength + " or less" : "--nsamples " + fit + ", a smaller --seqlen,")
+                    + " or more calibration text");
         }
         int slack = corpusLength - nsamples * seqlen;
         Random random = new Random(seed);
