@@ -28,56 +28,6 @@ public final class PeakMemory {
         return -1;
     }
 
-    /**
-     * Current anonymous resident memory (Linux RssAnon) in bytes: heap and native allocations, without the
-     * file-backed pages of memory-mapped inputs, which VmHWM includes although the kernel can drop them at any time.
-     * -1 where /proc is not available.
-     */
-    public static long rssAnonBytes() {
-        try {
-            for (String line : Files.readAllLines(STATUS)) {
-                if (line.startsWith("RssAnon:")) return parseKilobytes(line) * 1024;
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    /** Polls {@link #rssAnonBytes()} on a daemon thread and keeps the largest value seen, for benchmarks. */
-    public static final class AnonSampler implements AutoCloseable {
-        private final Thread thread;
-        private volatile boolean running = true;
-        private volatile long peak = rssAnonBytes();
-
-        public AnonSampler(long periodMillis) {
-            thread = new Thread(() -> {
-                while (running) {
-                    peak = Math.max(peak, rssAnonBytes());
-                    try {
-                        Thread.sleep(periodMillis);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "zq-rss-sampler");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        /** The largest anonymous RSS sampled so far, this moment included. */
-        public long peakBytes() {
-            peak = Math.max(peak, rssAnonBytes());
-            return peak;
-        }
-
-        @Override
-        public void close() {
-            running = false;
-            thread.interrupt();
-        }
-    }
-
     /** "VmHWM:	  123456 kB" to 123456. */
     static long parseKilobytes(String line) {
         String[] parts = line.substring(line.indexOf(':') + 1).trim().split("\\s+");
