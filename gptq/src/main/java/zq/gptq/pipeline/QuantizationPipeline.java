@@ -28,8 +28,8 @@ import zq.runtime.LayerWeightsLoader;
 import zq.runtime.NativeWorkspace;
 
 /**
- * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()}, described in
- * docs/gptq.md when present). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
+ * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code BaseGPTQForCausalLM.quantize} in
+ * auto_gptq/modeling/_base.py). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
  * Linears and returns them packed; nothing of earlier layers is kept, so memory does not grow with depth.
  *
  * <p>GPTQ with true-sequential: the calibration windows are embedded once and kept as the residual stream of
