@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import zq.convert.ShardSize;
+import zq.formats.ByteSize;
 import zq.formats.ModelConfig;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
@@ -117,7 +117,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
-        long shardBytes = ShardSize.parse(maxShardSize);
+        long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
         if (report != null && report.toAbsolutePath().normalize().startsWith(output.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--report " + report + " must not be inside the output folder " + output);
