@@ -173,7 +173,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             System.out.println(run(o, childLayers).toJson());
             return 0;
         }
-        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        List<String> args = spec.commandLine().getParseResult().originalArgs(); // from "quantize" on
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "zq quantize pipeline: Llama-shaped, hidden %d, intermediate %d, %d heads, vocab %d; GPTQ 4 bit "
                         + "g%d sym true-sequential; calibration %d x %d tokens; Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
@@ -201,7 +201,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName(), "quantize"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName()));
         cmd.addAll(args);
         cmd.addAll(List.of(CHILD, Integer.toString(layers)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
