@@ -194,7 +194,7 @@ class ModelConfigTest {
         assertEquals(128, q.groupSize());
         assertFalse(q.descAct());
         assertTrue(q.sym());
-        assertTrue(q.zerosStoredMinusOne());
+        assertEquals(zq.formats.gptq.ZeroFormat.GPTQ_V1, q.zeroFormat());
         assertEquals(0.01, q.raw().path("damp_percent").asDouble());
 
         j.putObject("quantization_config").put("bits", 8).put("group_size", 128);

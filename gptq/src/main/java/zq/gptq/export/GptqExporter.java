@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import zq.formats.CompanionFiles;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
@@ -22,8 +21,9 @@ import zq.formats.OutputFolder;
 import zq.formats.SafetensorsWriter;
 import zq.formats.ShardedWriter;
 import zq.formats.TensorData;
+import zq.formats.gptq.GptqPart;
+import zq.formats.gptq.PackedLinear;
 import zq.gptq.GptqConfig;
-import zq.gptq.Int4Packing.PackedLinear;
 import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PhaseTimes;
 import zq.gptq.pipeline.PeakMemory;
@@ -127,25 +127,17 @@ public final class GptqExporter {
         return m;
     }
 
-    /** The four packed tensors of a quantised Linear. */
-    private enum Part {
-        QWEIGHT(DType.I32, LinearRef::qweight, p -> TensorData.ints(p.qweight())),
-        QZEROS(DType.I32, LinearRef::qzeros, p -> TensorData.ints(p.qzeros())),
-        SCALES(DType.F16, LinearRef::scales, p -> TensorData.shorts(p.scales())),
-        G_IDX(DType.I32, LinearRef::gIdx, p -> TensorData.ints(p.gIdx()));
-
-        final DType dtype;
-        final Function<LinearRef, String> name;
-        final Function<PackedLinear, TensorData> data;
-
-        Part(DType dtype, Function<LinearRef, String> name, Function<PackedLinear, TensorData> data) {
-            this.dtype = dtype;
-            this.name = name;
-            this.data = data;
-        }
+    /** The data of one of the four packed tensors of a quantised Linear. */
+    private static TensorData data(GptqPart part, PackedLinear p) {
+        return switch (part) {
+            case QWEIGHT -> TensorData.ints(p.qweight());
+            case QZEROS -> TensorData.ints(p.qzeros());
+            case SCALES -> TensorData.shorts(p.scales());
+            case G_IDX -> TensorData.ints(p.gIdx());
+        };
     }
 
-    private record PackedTensor(int layer, String prefix, Part part) {}
+    private record PackedTensor(int layer, String prefix, GptqPart part) {}
 
     /**
      * Every tensor of the output in the order the GPTQ layout lists them (layer by layer), with the shapes it implies:
@@ -155,7 +147,7 @@ public final class GptqExporter {
         Map<String, PackedTensor> packed = new HashMap<>();
         for (LayerLayout l : layout.layers()) {
             for (LinearRef ref : l.linears()) {
-                for (Part part : Part.values()) packed.put(part.name.apply(ref), new PackedTensor(l.index(), ref.prefix(), part));
+                for (GptqPart part : GptqPart.values()) packed.put(ref.part(part), new PackedTensor(l.index(), ref.prefix(), part));
             }
         }
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
@@ -165,8 +157,8 @@ public final class GptqExporter {
             if (p == null) {
                 entries.add(new SafetensorsWriter.Entry(name, DType.F16, e.getValue(), Fp16Tensor.of(input, name)));
             } else {
-                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype, e.getValue(),
-                        out -> p.part().data.apply(cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
+                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype(), e.getValue(),
+                        out -> data(p.part(), cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
             }
         }
         return entries;

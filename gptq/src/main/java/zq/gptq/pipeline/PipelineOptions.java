@@ -1,7 +1,7 @@
 package zq.gptq.pipeline;
 
 import zq.gptq.GptqConfig;
-import zq.gptq.Int4Packing.ZeroFormat;
+import zq.formats.gptq.ZeroFormat;
 import zq.gptq.hessian.HessianBackend;
 
 /**
