@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import zq.formats.ByteSize;
-import zq.formats.ModelConfig;
+import zq.formats.HfJson;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -137,9 +137,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         err.flush();
 
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
-        if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
+        if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
+        out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
         return 0;
     }

@@ -50,7 +50,7 @@ public final class CheckpointConverter {
         try (OutputFolder out = OutputFolder.create(outDir)) {
             List<Path> files = ShardedWriter.write(out.dir(), metadata, entries, maxShardBytes);
             ModelConfig.write(config, out.dir().resolve("config.json"));
-            CompanionFiles.copy(modelDir, out.dir(), dense);
+            ConvertedCompanionFiles.copy(modelDir, out.dir(), dense);
             try (Checkpoint written = Checkpoint.open(out.dir())) {
                 // opening re-reads every header and the index and checks the tensor set against the new config
             }

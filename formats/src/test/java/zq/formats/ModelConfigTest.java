@@ -99,7 +99,7 @@ class ModelConfigTest {
         assertEquals(32, c.numHeads());
         assertEquals(8, c.numKvHeads());
         assertEquals(128, c.headDim());
-        assertEquals(4, c.groupSize());
+        assertEquals(4, c.queryHeadsPerKvHead());
         assertEquals(158464, c.vocabSize());
         assertEquals(4096, c.maxPositionEmbeddings());
         assertEquals(10000.0, c.ropeTheta());
@@ -144,7 +144,7 @@ class ModelConfigTest {
         j.put("head_dim", 16); // wider than hidden/heads = 8, as Qwen3 and Gemma allow
         ModelConfig c = parse(j);
         assertEquals(16, c.headDim());
-        assertEquals(4, c.groupSize());
+        assertEquals(4, c.queryHeadsPerKvHead());
         LinearRef o = ModelLayout.of(c).layers().get(0).o();
         assertEquals(64, o.outFeatures());
         assertEquals(8 * 16, o.inFeatures());
@@ -208,7 +208,7 @@ class ModelConfigTest {
     }
 
     @Test void quantizeConfigJsonIsReadWhenConfigHasNone() throws Exception {
-        Path cfg = write("q", ModelConfig.toJson(tiny()));
+        Path cfg = write("q", HfJson.pretty(tiny()));
         Files.writeString(cfg.resolveSibling("quantize_config.json"),
                 "{\"bits\": 4, \"group_size\": 64, \"desc_act\": true, \"sym\": false}");
         QuantizationConfig q = ModelConfig.read(cfg).quantization();

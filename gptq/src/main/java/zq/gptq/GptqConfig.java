@@ -52,10 +52,6 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
         return grouped() ? groupSize : inFeatures;
     }
 
-    public int groupCount(int inFeatures) {
-        return inFeatures / effectiveGroupSize(inFeatures);
-    }
-
     /** Rejects a layer whose input width the group size does not divide (every GPTQ loader needs that). */
     public void checkInFeatures(String layer, int inFeatures) {
         if (inFeatures <= 0) {

@@ -164,7 +164,8 @@ class QuantGridTest {
                 () -> GptqConfig.recommended().checkInFeatures("model.layers.0.mlp.down_proj", 11000));
         assertTrue(gs.getMessage().contains("model.layers.0.mlp.down_proj")
                 && gs.getMessage().contains("group_size 128 does not divide in_features 11000"), gs.getMessage());
-        assertEquals(1, new GptqConfig(4, -1, false, true, false, 0.01, 128, false).groupCount(4096));
-        assertEquals(32, GptqConfig.recommended().groupCount(4096));
+        // group_size -1 is one group of all columns; 128 gives 4096 / 128 = 32 groups
+        assertEquals(4096, new GptqConfig(4, -1, false, true, false, 0.01, 128, false).effectiveGroupSize(4096));
+        assertEquals(128, GptqConfig.recommended().effectiveGroupSize(4096));
     }
 }

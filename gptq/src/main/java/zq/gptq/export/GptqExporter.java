@@ -15,6 +15,7 @@ import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
+import zq.formats.HfJson;
 import zq.formats.ModelConfig;
 import zq.formats.ModelLayout;
 import zq.formats.OutputFolder;
@@ -91,7 +92,7 @@ public final class GptqExporter {
                 }
                 cursor.checkFinished();
                 ModelConfig.write(config, out.dir().resolve("config.json"));
-                Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), ModelConfig.toJson(quantization));
+                Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), HfJson.pretty(quantization));
                 companions = CompanionFiles.copy(request.input(), out.dir());
                 times.add(Phase.WRITE, System.nanoTime() - w0 - cursor.pipelineNanos());
                 out.commit();

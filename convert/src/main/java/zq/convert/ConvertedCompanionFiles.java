@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.CheckpointException;
+import zq.formats.CompanionFiles;
 import zq.formats.ModelConfig;
 
 import java.io.IOException;
@@ -16,11 +17,11 @@ import java.util.stream.Stream;
 
 /**
  * The companion files of a converted checkpoint: the shared set (tokenizer, generation settings,
- * remote code, licence; {@link zq.formats.CompanionFiles}) plus, for a GPTQ output, its
+ * remote code, licence; {@link CompanionFiles}) plus, for a GPTQ output, its
  * quantize_config.json pointed at the new weight files.
  */
-final class CompanionFiles {
-    private CompanionFiles() {}
+final class ConvertedCompanionFiles {
+    private ConvertedCompanionFiles() {}
 
     /**
      * Copies the companion files of {@code from} into {@code to}. With {@code dense} the GPTQ
@@ -28,7 +29,7 @@ final class CompanionFiles {
      * Returns the relative paths copied.
      */
     static List<String> copy(Path from, Path to, boolean dense) throws IOException {
-        List<String> copied = new ArrayList<>(zq.formats.CompanionFiles.copy(from, to));
+        List<String> copied = new ArrayList<>(CompanionFiles.copy(from, to));
         Path quantizeConfig = from.resolve(ModelConfig.QUANTIZE_CONFIG);
         if (!dense && Files.isRegularFile(quantizeConfig)) {
             writeQuantizeConfig(quantizeConfig, to.resolve(ModelConfig.QUANTIZE_CONFIG));
