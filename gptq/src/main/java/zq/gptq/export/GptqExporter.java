@@ -115,16 +115,11 @@ public final class GptqExporter {
 
     /** "format": "pt" (transformers requires it) plus AutoGPTQ's informational gptq_* strings. */
     static Map<String, String> metadata(PipelineOptions options) {
-        GptqConfig c = options.gptq();
+        ObjectNode q = QuantizeConfigJson.of(options);
         Map<String, String> m = new LinkedHashMap<>(SafetensorsWriter.defaultMetadata());
         m.put("gptq_quantizer", QuantizeConfigJson.PRODUCER);
         m.put("gptq_method", options.method().methodName());
-        m.put("gptq_bits", Integer.toString(c.bits()));
-        m.put("gptq_group_size", Integer.toString(c.groupSize()));
-        m.put("gptq_desc_act", Boolean.toString(c.descAct()));
-        m.put("gptq_damp_percent", Double.toString(c.dampPercent()));
-        m.put("gptq_checkpoint_format", options.zeroFormat().checkpointFormat());
-        m.put("gptq_quant_method", "gptq");
+        for (String key : QuantizeConfigJson.METADATA) m.put("gptq_" + key, q.get(key).asText());
         return m;
     }
 

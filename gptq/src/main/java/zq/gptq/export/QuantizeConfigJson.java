@@ -2,6 +2,7 @@ package zq.gptq.export;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import zq.gptq.GptqConfig;
 import zq.gptq.pipeline.PipelineOptions;
 
@@ -19,6 +20,13 @@ public final class QuantizeConfigJson {
     public static final String PRODUCER = "zq:0.1.0";
     /** Weight file stem: model.safetensors or model-0000i-of-0000N.safetensors + model.safetensors.index.json. */
     public static final String MODEL_FILE_BASE_NAME = "model";
+
+    /** The settings the summary and the text report repeat, in this order: keys of the dict {@link #of} writes. */
+    public static final List<String> SETTINGS = List.of("checkpoint_format", "bits", "group_size", "desc_act", "sym",
+            "static_groups", "true_sequential", "damp_percent");
+    /** The keys AutoGPTQ also writes into the safetensors metadata, as "gptq_" + key strings. */
+    public static final List<String> METADATA = List.of("bits", "group_size", "desc_act", "damp_percent", "checkpoint_format",
+            "quant_method");
 
     private QuantizeConfigJson() {}
 
