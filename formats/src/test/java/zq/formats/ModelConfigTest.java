@@ -21,7 +21,7 @@ class ModelConfigTest {
     @TempDir Path tmp;
 
     /**
-     * A 360Zhinao2-7B-Chat-4K config.json as published (formats.md §1.2): the model numbers of the table and
+     * A 360Zhinao2-7B-Chat-4K config.json as published (docs/formats.md, "360Zhinao config.json"): the model numbers of the table and
      * the training-only keys the v2 configs carry, which a rewrite must keep untouched and in place.
      */
     static final String ZHINAO2_7B = """
@@ -113,7 +113,7 @@ class ModelConfigTest {
     @Test void rewritingKeepsEveryUnknownKeyInOrder() throws Exception {
         ModelConfig c = ModelConfig.read(write("z", ZHINAO2_7B));
         ObjectNode out = c.json();
-        // what a Zhinao -> Qwen2 conversion changes (formats.md §2.3); everything else must survive as it was
+        // what a Zhinao -> Qwen2 conversion changes (docs/formats.md, "Zhinao to Qwen2"); everything else must survive as it was
         out.putArray("architectures").add("Qwen2ForCausalLM");
         out.put("model_type", "qwen2");
         out.remove("auto_map");
@@ -260,7 +260,7 @@ class ModelConfigTest {
     }
 
     @Test void publishedZhinaoParameterCountsFromConfigArithmetic() throws Exception {
-        // formats.md §1.3: 360Zhinao2-7B has 7,774,605,312 parameters, 360Zhinao-7B (v1, MHA, ffn 11008) 7,774,801,920
+        // docs/formats.md, "Parameter counts": 360Zhinao2-7B has 7,774,605,312 parameters, 360Zhinao-7B (v1, MHA, ffn 11008) 7,774,801,920
         assertEquals(7_774_605_312L, CheckpointStats.parameters(ModelConfig.read(write("v2", ZHINAO2_7B))));
         ObjectNode v1 = (ObjectNode) JSON.readTree(ZHINAO2_7B);
         v1.put("num_key_value_heads", 32).put("intermediate_size", 11008);

@@ -33,7 +33,7 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
         }
     }
 
-    /** The settings that load everywhere (gptq.md §4.6): 4 bit, g128, sym, no act-order, damp 0.01. */
+    /** The settings that load everywhere (docs/gptq.md, "Settings that load everywhere"): 4 bit, g128, sym, no act-order, damp 0.01. */
     public static GptqConfig recommended() {
         return new GptqConfig(4, 128, false, true, false, DEFAULT_DAMP_PERCENT, DEFAULT_BLOCK_SIZE, false);
     }

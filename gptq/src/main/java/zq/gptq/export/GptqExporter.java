@@ -33,7 +33,7 @@ import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizationPipeline;
 
 /**
- * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (gptq.md §3–4) that loads in transformers,
+ * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (docs/gptq.md, "The AutoGPTQ layout" and "Files and configs") that loads in transformers,
  * vLLM (Marlin when sym, 4 bit and group size −1/32/64/128) and, for checkpoint_format "gptq", AutoGPTQ:
  * <ul>
  *   <li>every Linear inside the decoder layers as {@code qweight} int32 [in/8, out], {@code qzeros} int32 [G, out/8]
@@ -52,7 +52,7 @@ import zq.gptq.pipeline.QuantizationPipeline;
  * the hidden ".NAME.partial-*" folder, and after SIGKILL that folder may remain but never carries the target's name.
  */
 public final class GptqExporter {
-    /** Group sizes vLLM's Marlin kernels accept (gptq.md §4.5). */
+    /** Group sizes vLLM's Marlin kernels accept (docs/gptq.md, "Files and configs"). */
     private static final Set<Integer> MARLIN_GROUP_SIZES = Set.of(-1, 32, 64, 128);
 
     private GptqExporter() {}

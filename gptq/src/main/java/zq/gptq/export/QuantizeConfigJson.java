@@ -8,8 +8,8 @@ import zq.gptq.pipeline.PipelineOptions;
 
 /**
  * The dict written, identical, to {@code quantize_config.json} and to config.json's {@code quantization_config}
- * (gptq.md §4.3–4.6): AutoGPTQ reads the file, transformers and vLLM the config, and tools disagree when the two
- * differ. Keys follow §4.6's "loads everywhere" set: {@code quant_method} (required by transformers and vLLM),
+ * (docs/gptq.md, "Files and configs"): AutoGPTQ reads the file, transformers and vLLM the config, and tools disagree when the two
+ * differ. Keys follow the set in docs/gptq.md, "Settings that load everywhere": {@code quant_method} (required by transformers and vLLM),
  * {@code checkpoint_format} ("gptq" = v1 zeros; "gptq_v2" only for asymmetric grids), {@code sym} (vLLM Marlin needs
  * it present), {@code model_file_base_name} "model" (AutoGPTQ finds model.safetensors and its shard index by it),
  * and the informational {@code damp_percent}, {@code static_groups}, {@code true_sequential}. {@code meta} names the

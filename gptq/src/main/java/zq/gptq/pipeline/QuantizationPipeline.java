@@ -26,7 +26,7 @@ import zq.runtime.LinearInputObserver;
 
 /**
  * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},
- * gptq.md §2.5). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
+ * docs/gptq.md, "Layers in order"). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
  * Linears and returns them packed; nothing of earlier layers is kept, so memory does not grow with depth.
  *
  * <p>GPTQ: the calibration windows are embedded once; for each layer and each subset of
