@@ -1,10 +1,8 @@
 package zq.bench;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import zq.cli.CliRun;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.Set;
 
@@ -14,15 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code zq bench NAME --help} for every benchmark, and bad arguments as one line and exit 2. */
 class BenchMainTest {
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = BenchMain.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.run(BenchMain.commandLine(), args);
     }
 
     @Test void everyBenchmarkAnswersHelp() {
@@ -31,7 +22,7 @@ class BenchMainTest {
         assertEquals(Set.of("help", "read", "decode", "tokenize", "runtime", "hessian", "quantize", "convert"), names);
         for (String name : names) {
             if (name.equals("help")) continue;
-            Run r = run(name, "--help");
+            CliRun r = run(name, "--help");
             assertEquals(0, r.code(), name + ": " + r.err());
             assertTrue(r.out().startsWith("Usage: zq bench " + name), name + ": " + r.out());
             assertTrue(r.out().contains("-h, --help"), name);
@@ -41,7 +32,7 @@ class BenchMainTest {
     @Test void badArgumentsAreOneLineAndExitTwo() {
         for (List<String> args : List.of(List.of("read", "lots"), List.of("hessian", "--tokens", "0"),
                 List.of("quantize", "--hessian", "gpu", "--layers", "1"), List.of("nosuch"))) {
-            Run r = run(args.toArray(String[]::new));
+            CliRun r = run(args.toArray(String[]::new));
             assertEquals(2, r.code(), args + ": " + r.err());
             String first = r.err().lines().findFirst().orElse("");
             assertTrue(first.startsWith("zq bench: "), args + ": " + r.err());
