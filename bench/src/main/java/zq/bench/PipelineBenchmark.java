@@ -29,7 +29,6 @@ import zq.gptq.export.QuantizeRequest;
 import zq.gptq.export.QuantizeResult;
 import zq.gptq.hessian.HessianBackend;
 import zq.gptq.pipeline.Calibration;
-import zq.gptq.pipeline.PeakMemory;
 import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
@@ -157,7 +156,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 live.add(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
             }
         };
-        try (PeakMemory.AnonSampler anon = new PeakMemory.AnonSampler(20)) {
+        try (AnonRssSampler anon = new AnonRssSampler(20)) {
             QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), liveHeap);
             return new Result(layers, q.totalSeconds(), q.layerSeconds(), q.phaseSeconds().get(Phase.FORWARD),
                     q.phaseSeconds().get(Phase.HESSIAN), q.phaseSeconds().get(Phase.SOLVE), q.phaseSeconds().get(Phase.PACK),
