@@ -10,7 +10,7 @@ import zq.cli.Main;
  * yardstick, stays out of the shipped {@code zq.jar}. Each prints its report with the baseline it is measured
  * against (the sgemm rate, the disk) taken in the same run; heap limits come from {@code ZQ_JAVA_OPTS}.
  */
-@Command(name = "zq bench", mixinStandardHelpOptions = true,
+@Command(name = "zq bench", mixinStandardHelpOptions = true, version = "zq bench 0.1.0",
         description = {"Benchmarks (not tests): speed and memory against a baseline measured in the same run.",
                 "Set the heap with ZQ_JAVA_OPTS (e.g. ZQ_JAVA_OPTS=-Xmx512m ./zq bench read)."},
         subcommands = {CommandLine.HelpCommand.class, ReadBenchmark.class, DecodeBenchmark.class, TokenizerBenchmark.class,
