@@ -17,10 +17,12 @@ public final class PeakMemory {
      * Peak resident set size (Linux VmHWM) in bytes: Java heap, native matrices and mapped files together.
      * -1 where /proc is not available.
      */
-    public static long peakRssBytes() {
+    public static long peakRssBytes() { return statusBytes("VmHWM:"); }
+
+    private static long statusBytes(String field) {
         try {
             for (String line : Files.readAllLines(STATUS)) {
-                if (line.startsWith("VmHWM:")) return parseKilobytes(line) * 1024;
+                if (line.startsWith(field)) return parseKilobytes(line) * 1024;
             }
         } catch (IOException | RuntimeException e) {
             return -1;

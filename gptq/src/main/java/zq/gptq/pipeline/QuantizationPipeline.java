@@ -12,8 +12,7 @@ import zq.formats.ModelLayout;
 import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
 import zq.gptq.InverseHessian;
-import zq.gptq.Int4Packing;
-import zq.gptq.Int4Packing.PackedLinear;
+import zq.formats.gptq.PackedLinear;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.RtnQuantizer;
 import zq.gptq.hessian.HessianAccumulator;
@@ -28,8 +27,8 @@ import zq.runtime.LayerWeightsLoader;
 import zq.runtime.NativeWorkspace;
 
 /**
- * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code BaseGPTQForCausalLM.quantize} in
- * auto_gptq/modeling/_base.py). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
+ * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},
+ * docs/gptq.md, "Layers in order"). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
  * Linears and returns them packed; nothing of earlier layers is kept, so memory does not grow with depth.
  *
  * <p>GPTQ with true-sequential: the calibration windows are embedded once and kept as the residual stream of
@@ -311,7 +310,7 @@ public final class QuantizationPipeline implements AutoCloseable {
     private void finish(LinearRef ref, QuantizedLinear q, ModuleReport report, Map<String, PackedLinear> packed,
                         List<ModuleReport> reports) {
         try (var t = times.time(Phase.PACK)) {
-            packed.put(ref.prefix(), Int4Packing.pack(ref.prefix(), q, options.zeroFormat()));
+            packed.put(ref.prefix(), q.pack(ref.prefix(), options.zeroFormat()));
         }
         reports.add(report);
         modulesDone++;

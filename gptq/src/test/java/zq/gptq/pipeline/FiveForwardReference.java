@@ -8,8 +8,8 @@ import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
 import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
-import zq.gptq.Int4Packing;
-import zq.gptq.Int4Packing.PackedLinear;
+import zq.formats.gptq.PackedLinear;
+import zq.formats.gptq.ZeroFormat;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.hessian.CpuHessian;
 import zq.runtime.Activations;
@@ -34,7 +34,7 @@ final class FiveForwardReference {
                                               int chunkRows) {
         Map<String, PackedLinear> packed = new LinkedHashMap<>();
         GptqSolver solver = new GptqSolver(config);
-        Int4Packing.ZeroFormat format = config.sym() ? Int4Packing.ZeroFormat.GPTQ_V1 : Int4Packing.ZeroFormat.GPTQ_V2;
+        ZeroFormat format = config.sym() ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2;
         try (NativeWorkspace ws = new NativeWorkspace(); LayerStream stream = new LayerStream(ck, chunkRows, 0, ws)) {
             Activations x = stream.embed(calibration.windows());
             for (LayerLayout layout : ck.layout().layers()) {
@@ -72,11 +72,11 @@ final class FiveForwardReference {
         }
     }
 
-    private static LayerWeights solve(GptqSolver solver, Int4Packing.ZeroFormat format, LayerWeights w, InputGroup g, float[] h,
+    private static LayerWeights solve(GptqSolver solver, ZeroFormat format, LayerWeights w, InputGroup g, float[] h,
                                       Map<String, PackedLinear> packed) {
         for (LinearRef ref : g.linears()) {
             QuantizedLinear q = solver.quantize(ref.prefix(), w.linear(ref.role()).weight(), ref.outFeatures(), ref.inFeatures(), h);
-            packed.put(ref.prefix(), Int4Packing.pack(ref.prefix(), q, format));
+            packed.put(ref.prefix(), q.pack(ref.prefix(), format));
             w = w.withWeight(ref.role(), q.dequantized());
         }
         return w;

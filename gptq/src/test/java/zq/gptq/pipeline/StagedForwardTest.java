@@ -21,7 +21,7 @@ import zq.formats.HalfFloats;
 import zq.formats.LinearRef;
 import zq.formats.SyntheticModel;
 import zq.gptq.GptqConfig;
-import zq.gptq.Int4Packing.PackedLinear;
+import zq.formats.gptq.PackedLinear;
 import zq.gptq.export.GptqExporter;
 import zq.gptq.export.QuantizeRequest;
 import zq.gptq.export.QuantizeResult;

@@ -1,4 +1,4 @@
-package zq.gptq.bench;
+package zq.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
@@ -26,82 +29,70 @@ import zq.gptq.pipeline.WorkEstimate;
 /**
  * The real {@code zq quantize}, end to end, on a generated 360Zhinao2-7B-shaped checkpoint (hidden 4096, 32/8 heads,
  * intermediate 13056, vocab 158464, BF16 in shards of 5 GB; {@code --layers N} decoder layers, 32 in the real model),
- * in a child JVM started as the {@code zq} launcher starts one (no heap option), so that its peak RSS is what a user
- * sees. Calibration: exactly nsamples·seqlen seeded random token ids, so every token is used once. The checkpoint is
- * generated once per shape and reused ({@code --dir}, default java.io.tmpdir/zq-pipeline-bench).
+ * in a child JVM started as the {@code zq} launcher starts one (no heap option unless ZQ_JAVA_OPTS gives one), so that
+ * its peak RSS is what a user sees. Calibration: exactly nsamples·seqlen seeded random token ids, so every token is
+ * used once. The checkpoint is generated once per shape and reused.
  *
  * <p>Against: the ideal time, the run's FLOPs ({@link WorkEstimate}: one forward over the calibration tokens, the
  * Hessians, the factorisations and column loops) divided by the sgemm rate ({@link SgemmProbe}) measured just before
  * and just after the run, the better of the two (the machine may be shared). The layer loop is set against the
  * ideal on its own too, since embedding and head conversion (2.6 GB at this vocabulary) weigh on a one-layer model
  * but not on 32 layers.
- *
- * <p>Run as {@code ./zq bench quantize [--model zhinao-7b|llama-7b] [--layers 1] [--nsamples 16,32] [--seqlen 512]
- * [--group-size 128] [--hessian cpu] [--dir DIR] [--scale F]}; {@code --scale F} divides every width by F for a quick
- * check. Needs the CLI on the class path (the zq jar).
  */
-public final class PipelineBenchmark {
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = {"The real zq quantize, end to end in a child JVM, on a generated 360Zhinao2-7B-shaped checkpoint of N "
+                + "layers (generated once, reused): wall, time per phase, peak RSS, against the ideal time from the run's FLOPs "
+                + "and the sgemm rate of the same run."})
+public final class PipelineBenchmark implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private PipelineBenchmark() {}
+    @Option(names = "--model", paramLabel = "zhinao-7b|llama-7b", description = "Shape to generate (default ${DEFAULT-VALUE}).")
+    String model = "zhinao-7b";
+
+    @Option(names = "--layers", description = "Decoder layers of the generated model (default ${DEFAULT-VALUE}; the real model has 32).")
+    int layers = 1;
+
+    @Option(names = "--nsamples", split = ",", paramLabel = "N,...", description = "Calibration windows, one run each (default 16).")
+    List<Integer> nsamples = List.of(16);
+
+    @Option(names = "--seqlen", description = "Tokens per calibration window (default ${DEFAULT-VALUE}).")
+    int seqlen = 512;
+
+    @Option(names = "--group-size", description = "Columns per quantization group (default ${DEFAULT-VALUE}).")
+    int groupSize = 128;
+
+    @Option(names = "--hessian", paramLabel = "auto|opencl|cpu", description = "Hessian backend (default ${DEFAULT-VALUE}).")
+    String hessian = "cpu";
+
+    @Option(names = "--dir", description = "Where models are generated and reused (default: java.io.tmpdir/zq-pipeline-bench).")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
+
+    @Option(names = "--scale", description = "Divide every width, the heads and the vocabulary by this, for a quick check (default ${DEFAULT-VALUE}).")
+    int scale = 1;
 
     /** Model shape and run settings. */
     public record Options(Architecture arch, int hidden, int intermediate, int heads, int kvHeads, int vocab, int layers,
                           List<Integer> nsamples, int seqlen, int groupSize, HessianBackend hessian, Path dir) {
 
-        public static Options parse(String[] args) {
-            String model = "zhinao-7b";
-            int scale = 1, layers = 1, seqlen = 512, groupSize = 128;
-            List<Integer> nsamples = List.of(16);
-            HessianBackend hessian = HessianBackend.CPU;
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--model" -> model = value(a, args, ++i);
-                    case "--scale" -> scale = positive(a, value(a, args, ++i));
-                    case "--layers" -> layers = positive(a, value(a, args, ++i));
-                    case "--nsamples" -> nsamples = parseList(a, value(a, args, ++i));
-                    case "--seqlen" -> seqlen = positive(a, value(a, args, ++i));
-                    case "--group-size" -> groupSize = Integer.parseInt(value(a, args, ++i));
-                    case "--hessian" -> hessian = HessianBackend.parse(value(a, args, ++i));
-                    case "--dir" -> dir = Path.of(value(a, args, ++i));
-                    default -> throw new IllegalArgumentException("unknown option " + a + " (--model, --layers, --nsamples, --seqlen, "
-                            + "--group-size, --hessian, --dir, --scale)");
-                }
-            }
-            return switch (model) {
-                case "zhinao-7b" -> new Options(Architecture.ZHINAO, shrink(4096, scale), shrink(13056, scale), Math.max(1, 32 / scale),
-                        Math.max(1, 8 / scale), Math.max(256, 158464 / scale), layers, nsamples, seqlen, groupSize, hessian, dir);
-                case "llama-7b" -> new Options(Architecture.LLAMA, shrink(4096, scale), shrink(11008, scale), Math.max(1, 32 / scale),
-                        Math.max(1, 32 / scale), Math.max(256, 32000 / scale), layers, nsamples, seqlen, groupSize, hessian, dir);
-                default -> throw new IllegalArgumentException("--model must be zhinao-7b or llama-7b, got " + model);
-            };
-        }
-
-        private static int shrink(int width, int scale) { return Math.max(128, Math.round((float) width / scale / 128) * 128); }
-
-        private static String value(String opt, String[] args, int i) {
-            if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
-            return args[i];
-        }
-
-        private static int positive(String opt, String v) {
-            int n = Integer.parseInt(v);
-            if (n <= 0) throw new IllegalArgumentException(opt + " must be positive, got " + n);
-            return n;
-        }
-
-        private static List<Integer> parseList(String opt, String s) {
-            List<Integer> out = new ArrayList<>();
-            for (String p : s.split(",")) out.add(positive(opt, p.trim()));
-            return out;
-        }
-
         Path modelDir() {
             return dir.resolve(String.format(Locale.ROOT, "%s-h%d-i%d-v%d-l%d", arch.modelType(), hidden, intermediate, vocab, layers));
         }
     }
+
+    private Options options() {
+        for (int v : List.of(scale, layers, seqlen)) if (v <= 0) throw new IllegalArgumentException("--scale, --layers and --seqlen must be positive");
+        for (int n : nsamples) if (n <= 0) throw new IllegalArgumentException("--nsamples must be positive, got " + n);
+        HessianBackend h = HessianBackend.parse(hessian);
+        return switch (model) {
+            case "zhinao-7b" -> new Options(Architecture.ZHINAO, shrink(4096), shrink(13056), Math.max(1, 32 / scale),
+                    Math.max(1, 8 / scale), Math.max(256, 158464 / scale), layers, nsamples, seqlen, groupSize, h, dir);
+            case "llama-7b" -> new Options(Architecture.LLAMA, shrink(4096), shrink(11008), Math.max(1, 32 / scale),
+                    Math.max(1, 32 / scale), Math.max(256, 32000 / scale), layers, nsamples, seqlen, groupSize, h, dir);
+            default -> throw new IllegalArgumentException("--model must be zhinao-7b or llama-7b, got " + model);
+        };
+    }
+
+    private int shrink(int width) { return Math.max(128, Math.round((float) width / scale / 128) * 128); }
 
     /** One run's measurements. */
     public record Result(int nsamples, double wallSeconds, double layerLoopSeconds, JsonNode phases, double forwardsPerLayer,
@@ -109,8 +100,8 @@ public final class PipelineBenchmark {
         double idealSeconds() { return work.seconds(sgemmFlopsPerSecond); }
     }
 
-    public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
+    @Override public Integer call() throws Exception {
+        Options o = options();
         PrintStream out = System.out;
         Path model = o.modelDir();
         if (!SyntheticModel.exists(model)) {
@@ -141,6 +132,7 @@ public final class PipelineBenchmark {
         }
         out.println("ideal: (forward + Hessian + solve FLOPs) / the better sgemm rate of the probes just before and after the run; "
                 + "layer loop: the quantize command's time per layer, summed (without embedding/head conversion and start-up).");
+        return 0;
     }
 
     /** Quantises the model in a child JVM with {@code nsamples × seqlen} random calibration tokens; the output is deleted. */
@@ -176,7 +168,7 @@ public final class PipelineBenchmark {
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             int code = p.waitFor();
             double wall = (System.nanoTime() - t0) / 1e9;
-            if (code != 0) throw new IllegalStateException("zq quantize exited with " + code + " (is the CLI on the class path? run ./zq bench quantize)");
+            if (code != 0) throw new IllegalStateException("zq quantize exited with " + code);
             double after = SgemmProbe.flopsPerSecond(2.0);
             JsonNode r = JSON.readTree(report.toFile());
             double loop = 0;
