@@ -1,5 +1,6 @@
 package zq.formats.gguf;
 
+import zq.formats.ChannelFiles;
 import zq.formats.CheckpointException;
 
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -45,23 +45,7 @@ public final class GgufFile implements AutoCloseable {
         this.alignment = alignment;
     }
 
-    public static GgufFile open(Path file) {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot open: " + e.getMessage(), e);
-        }
-        try {
-            return parse(file, ch);
-        } catch (IOException e) {
-            closeQuietly(ch);
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
-        }
-    }
+    public static GgufFile open(Path file) { return ChannelFiles.open(file, GgufFile::parse); }
 
     private static GgufFile parse(Path file, FileChannel ch) throws IOException {
         Cursor in = new Cursor(file, ch);
@@ -192,13 +176,10 @@ public final class GgufFile implements AutoCloseable {
         return rows(name, 0, Math.toIntExact(t.rows()));
     }
 
-    @Override public void close() { closeQuietly(channel); }
+    @Override public void close() { ChannelFiles.closeQuietly(channel); }
 
     private static CheckpointException bad(Path file, String what) { return new CheckpointException(file + ": " + what); }
 
-    private static void closeQuietly(FileChannel ch) {
-        try { ch.close(); } catch (IOException ignored) { /* nothing to recover */ }
-    }
 
     /** Sequential little-endian reads through a buffer, every length checked against the bytes left. */
     private static final class Cursor {
