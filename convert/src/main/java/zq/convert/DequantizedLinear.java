@@ -5,7 +5,7 @@ import zq.formats.CheckpointException;
 import zq.formats.DType;
 import zq.formats.LinearRef;
 import zq.formats.TensorData;
-import zq.validate.runtime.GptqDequantizer;
+import zq.runtime.GptqDequantizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

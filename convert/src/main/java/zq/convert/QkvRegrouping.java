@@ -1,7 +1,7 @@
 package zq.convert;
 
 import zq.formats.ModelConfig;
-import zq.validate.runtime.FusedQkv;
+import zq.runtime.FusedQkv;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
-import zq.validate.runtime.LayerStream;
+import zq.runtime.LayerStream;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -87,7 +87,7 @@ class RuntimeAgreementTest {
         try (Checkpoint g = Checkpoint.open(gptq); Checkpoint d = Checkpoint.open(dense)) {
             for (var layer : g.layout().layers()) {
                 for (var lin : layer.linears()) {
-                    assertArrayEquals(zq.validate.runtime.LayerWeightsLoader.loadLinear(g, lin).weight(), d.floats(lin.weight()),
+                    assertArrayEquals(zq.runtime.LayerWeightsLoader.loadLinear(g, lin).weight(), d.floats(lin.weight()),
                             lin.prefix());
                 }
             }

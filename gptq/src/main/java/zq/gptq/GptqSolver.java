@@ -3,9 +3,9 @@ package zq.gptq;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
-import zq.validate.linalg.Blas;
-import zq.validate.linalg.Lapack;
-import zq.validate.linalg.OffHeapMatrix;
+import zq.runtime.linalg.Blas;
+import zq.runtime.linalg.Lapack;
+import zq.runtime.linalg.OffHeapMatrix;
 
 /**
  * AutoGPTQ's {@code GPTQ.fasterquant} for one Linear layer (gptq.md §2.2–2.4), in float32.

@@ -1,8 +1,8 @@
 package zq.gptq;
 
 import zq.formats.HalfFloats;
-import zq.validate.runtime.GptqDequantizer;
-import zq.validate.runtime.GptqDequantizer.ZeroConvention;
+import zq.runtime.GptqDequantizer;
+import zq.runtime.GptqDequantizer.ZeroConvention;
 
 /**
  * AutoGPTQ's v1 ("gptq") 4-bit tensor layout (gptq.md §3), and GPTQModel's "gptq_v2" zero variant.

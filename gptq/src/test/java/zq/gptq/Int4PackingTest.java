@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import zq.formats.HalfFloats;
 import zq.gptq.Int4Packing.PackedLinear;
 import zq.gptq.Int4Packing.ZeroFormat;
-import zq.validate.runtime.GptqDequantizer;
+import zq.runtime.GptqDequantizer;
 
 class Int4PackingTest {
 

@@ -1,8 +1,8 @@
 package zq.validate;
 
-import zq.validate.runtime.NativeMatrix;
-import zq.validate.runtime.NativeWorkspace;
-import zq.validate.runtime.OutputHead;
+import zq.runtime.NativeMatrix;
+import zq.runtime.NativeWorkspace;
+import zq.runtime.OutputHead;
 
 import java.util.ArrayList;
 import java.util.List;

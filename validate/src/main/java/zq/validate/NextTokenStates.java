@@ -1,7 +1,7 @@
 package zq.validate;
 
-import zq.validate.runtime.Activations;
-import zq.validate.runtime.LayerStream;
+import zq.runtime.Activations;
+import zq.runtime.LayerStream;
 
 import java.util.List;
 

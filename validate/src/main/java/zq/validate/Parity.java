@@ -1,8 +1,8 @@
 package zq.validate;
 
 import zq.formats.Checkpoint;
-import zq.validate.runtime.LayerStream;
-import zq.validate.runtime.NativeWorkspace;
+import zq.runtime.LayerStream;
+import zq.runtime.NativeWorkspace;
 
 import java.util.List;
 

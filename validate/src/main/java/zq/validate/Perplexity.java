@@ -1,9 +1,9 @@
 package zq.validate;
 
 import zq.formats.Checkpoint;
-import zq.validate.runtime.DecoderLayer;
-import zq.validate.runtime.LayerStream;
-import zq.validate.runtime.NativeWorkspace;
+import zq.runtime.DecoderLayer;
+import zq.runtime.LayerStream;
+import zq.runtime.NativeWorkspace;
 
 import java.util.List;
 

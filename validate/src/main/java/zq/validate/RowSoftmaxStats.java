@@ -1,6 +1,6 @@
 package zq.validate;
 
-import zq.validate.runtime.FloatExp;
+import zq.runtime.FloatExp;
 
 import java.util.stream.IntStream;
 

@@ -7,8 +7,8 @@ import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointException;
 import zq.formats.DType;
-import zq.validate.fixtures.Fixtures;
-import zq.validate.fixtures.ReferenceForward;
+import zq.runtime.fixtures.Fixtures;
+import zq.runtime.fixtures.ReferenceForward;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

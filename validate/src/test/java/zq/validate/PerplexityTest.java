@@ -6,9 +6,9 @@ import org.junit.jupiter.api.io.TempDir;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
-import zq.validate.fixtures.Fixtures;
-import zq.validate.fixtures.Fixtures.Tensor;
-import zq.validate.fixtures.ReferenceForward;
+import zq.runtime.fixtures.Fixtures;
+import zq.runtime.fixtures.Fixtures.Tensor;
+import zq.runtime.fixtures.ReferenceForward;
 
 import java.nio.file.Path;
 import java.util.Arrays;

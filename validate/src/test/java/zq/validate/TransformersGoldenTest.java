@@ -11,7 +11,7 @@ import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.SyntheticModel;
-import zq.validate.runtime.LayerStream;
+import zq.runtime.LayerStream;
 
 import java.io.InputStream;
 import java.nio.file.Path;

@@ -13,8 +13,8 @@ import zq.gptq.QuantizedLinear;
 import zq.gptq.hessian.CpuHessian;
 import zq.gptq.hessian.HessianAccumulator;
 import zq.gptq.hessian.OpenClHessian;
-import zq.validate.linalg.Blas;
-import zq.validate.linalg.OffHeapMatrix;
+import zq.runtime.linalg.Blas;
+import zq.runtime.linalg.OffHeapMatrix;
 
 /**
  * Throughput of the GPTQ numerical core on generated layers of Llama-7B widths: Hessian accumulation

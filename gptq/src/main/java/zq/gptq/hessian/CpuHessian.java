@@ -1,7 +1,7 @@
 package zq.gptq.hessian;
 
-import zq.validate.linalg.Blas;
-import zq.validate.linalg.OffHeapMatrix;
+import zq.runtime.linalg.Blas;
+import zq.runtime.linalg.OffHeapMatrix;
 
 /** H through OpenBLAS ssyrk on native memory: only the lower triangle is computed. */
 public final class CpuHessian extends RunningHessian {

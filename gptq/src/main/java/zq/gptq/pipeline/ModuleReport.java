@@ -1,7 +1,7 @@
 package zq.gptq.pipeline;
 
 import zq.gptq.GptqReport;
-import zq.validate.runtime.InputGroup;
+import zq.runtime.InputGroup;
 
 /**
  * What quantising one Linear did.

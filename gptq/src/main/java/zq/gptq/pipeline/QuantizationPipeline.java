@@ -18,12 +18,12 @@ import zq.gptq.RtnQuantizer;
 import zq.gptq.hessian.HessianAccumulator;
 import zq.gptq.hessian.HessianBackend;
 import zq.gptq.hessian.OpenClHessian;
-import zq.validate.runtime.Activations;
-import zq.validate.runtime.InputGroup;
-import zq.validate.runtime.LayerStream;
-import zq.validate.runtime.LayerWeights;
-import zq.validate.runtime.LayerWeightsLoader;
-import zq.validate.runtime.LinearInputObserver;
+import zq.runtime.Activations;
+import zq.runtime.InputGroup;
+import zq.runtime.LayerStream;
+import zq.runtime.LayerWeights;
+import zq.runtime.LayerWeightsLoader;
+import zq.runtime.LinearInputObserver;
 
 /**
  * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},

@@ -37,8 +37,8 @@ import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
 import zq.gptq.pipeline.QuantizedLayer;
-import zq.validate.runtime.GptqDequantizer;
-import zq.validate.runtime.LayerWeightsLoader;
+import zq.runtime.GptqDequantizer;
+import zq.runtime.LayerWeightsLoader;
 
 /** The exported folder against gptq.md §3.1/§4: names, dtypes, shapes, configs, packing and the streaming guarantees. */
 class GptqExportTest {

@@ -15,7 +15,7 @@ import zq.gptq.export.GptqExporter;
 import zq.gptq.export.QuantizeRequest;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
-import zq.validate.runtime.LayerStream;
+import zq.runtime.LayerStream;
 
 /** The quantised model judged by the runtime and by a float64 output-error computation written here. */
 class PipelineQualityTest {

@@ -20,11 +20,11 @@ import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.hessian.CpuHessian;
-import zq.validate.runtime.Activations;
-import zq.validate.runtime.InputGroup;
-import zq.validate.runtime.LayerStream;
-import zq.validate.runtime.LayerWeights;
-import zq.validate.runtime.LinearInputObserver;
+import zq.runtime.Activations;
+import zq.runtime.InputGroup;
+import zq.runtime.LayerStream;
+import zq.runtime.LayerWeights;
+import zq.runtime.LinearInputObserver;
 
 /**
  * Which activations feed which Hessian. The expected codes are rebuilt here from the runtime and the solver, with the

@@ -11,7 +11,7 @@ import zq.formats.ModelConfig;
 import zq.formats.SyntheticModel;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
-import zq.validate.runtime.NativeWorkspace;
+import zq.runtime.NativeWorkspace;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,0 +1,76 @@
+package zq.runtime.linalg;
+
+import org.bytedeco.openblas.global.openblas;
+
+/**
+ * The one door to BLAS: fp32 matrix products in place on native {@link OffHeapMatrix} operands, straight
+ * to the OpenBLAS that ND4J bundles (as its own CPU backend does), and on row-major float arrays through
+ * native copies of them. Everything numeric in zq that is O(n^3) goes through here, so the backend stays
+ * a one-class change.
+ */
+public final class Blas {
+    private Blas() {}
+
+    /** C[m×n] = A[m×k] · B[n×k]ᵀ: the product of activations with a Linear's [out, in] weight. */
+    public static float[] matmulTransB(float[] a, int m, int k, float[] b, int n) {
+        check(b, (long) n * k, "B");
+        return product(a, m, k, b, n, k, true);
+    }
+
+    /** C[m×n] = A[m×k] · B[k×n]. */
+    public static float[] matmul(float[] a, int m, int k, float[] b, int n) {
+        check(b, (long) k * n, "B");
+        return product(a, m, k, b, k, n, false);
+    }
+
+    /** A[m×k] times B[bRows×bCols] (or its transpose) through fresh native copies of both. */
+    private static float[] product(float[] a, int m, int k, float[] b, int bRows, int bCols, boolean transB) {
+        check(a, (long) m * k, "A");
+        try (OffHeapMatrix x = OffHeapMatrix.copyOf(a, m, k);
+             OffHeapMatrix y = OffHeapMatrix.copyOf(b, bRows, bCols);
+             OffHeapMatrix c = OffHeapMatrix.zeros(m, transB ? bRows : bCols)) {
+            gemm(1f, x, false, y, transB, 0f, c);
+            return c.toArray();
+        }
+    }
+
+    /**
+     * C = alpha·op(A)·op(B) + beta·C in place on native matrices or views, where op(X) is X or Xᵀ.
+     * This is the path for repeated updates of a large operand (GPTQ's lazy block updates): nothing is
+     * copied, the views' row strides go to sgemm as leading dimensions.
+     */
+    public static void gemm(float alpha, OffHeapMatrix a, boolean transA, OffHeapMatrix b, boolean transB,
+                            float beta, OffHeapMatrix c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes do not match: op(A) " + m + "x" + k + ", op(B) " + kb + "x" + n
+                    + ", C " + c.rows() + "x" + c.cols());
+        }
+        openblas.cblas_sgemm(openblas.CblasRowMajor,
+                transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                m, n, k, alpha, a.at(0, 0), a.ld(), b.at(0, 0), b.ld(), beta, c.at(0, 0), c.ld());
+    }
+
+    /**
+     * The lower triangle of C = alpha·Aᵀ·A + beta·C (C is n×n, A is t×n), via ssyrk: half the work of a gemm.
+     * The strictly upper triangle of C is not touched.
+     */
+    public static void syrkLowerAtA(float alpha, OffHeapMatrix a, float beta, OffHeapMatrix c) {
+        int n = a.cols();
+        if (c.rows() != n || c.cols() != n) {
+            throw new IllegalArgumentException("syrk: C is " + c.rows() + "x" + c.cols() + ", expected " + n + "x" + n);
+        }
+        openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans,
+                n, a.rows(), alpha, a.at(0, 0), a.ld(), beta, c.at(0, 0), c.ld());
+    }
+
+    private static void check(float[] a, long expected, String what) {
+        if (a.length != expected) {
+            throw new IllegalArgumentException(what + " has " + a.length + " elements, expected " + expected);
+        }
+    }
+}
