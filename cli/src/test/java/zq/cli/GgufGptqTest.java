@@ -11,7 +11,7 @@ import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
 import zq.formats.gguf.GgmlType;
 import zq.formats.gguf.GgufFile;
-import zq.validate.runtime.GptqDequantizer;
+import zq.runtime.GptqDequantizer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.SyntheticModel;
-import zq.validate.runtime.LayerStream;
+import zq.runtime.LayerStream;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

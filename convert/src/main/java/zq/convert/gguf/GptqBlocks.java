@@ -8,7 +8,7 @@ import zq.formats.TensorData;
 import zq.formats.gguf.GgmlType;
 import zq.formats.gguf.Q4_0Blocks;
 import zq.formats.gguf.Q4_1Blocks;
-import zq.validate.runtime.GptqDequantizer;
+import zq.runtime.GptqDequantizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

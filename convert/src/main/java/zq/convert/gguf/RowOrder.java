@@ -2,7 +2,7 @@ package zq.convert.gguf;
 
 import zq.formats.LinearRef;
 import zq.formats.ModelConfig;
-import zq.validate.runtime.FusedQkv;
+import zq.runtime.FusedQkv;
 
 /**
  * Which source output row (a row of a dense weight, a column of GPTQ's qweight, an element of a bias)
