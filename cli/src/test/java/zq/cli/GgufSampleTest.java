@@ -21,7 +21,7 @@ import static zq.cli.CliRun.zq;
 class GgufSampleTest {
     @TempDir Path tmp;
 
-    private static final int SEQLEN = 256, WINDOWS = 6;
+    private static final int SEQLEN = 256, WINDOWS = 2;
 
     private static List<int[]> evalWindows() throws Exception {
         Tokenizer tok = TokenizerLoader.load(GgufModels.sample());
@@ -46,21 +46,23 @@ class GgufSampleTest {
         assertEquals(0, r.code(), r.err());
         CliRun q = zq("quantize", sample.toString(), "-o", gptq.toString(), "--format", "gguf", "--group-size", "32",
                 "--calib", GgufModels.repoRoot().resolve("samples/data/calib-conversations.json").toString(),
-                "--nsamples", "32", "--seqlen", "256", "--hessian", "cpu");
+                "--nsamples", "16", "--seqlen", "256", "--hessian", "cpu");
         assertEquals(0, q.code(), q.err());
         assertTrue(q.out().contains("Linears Q4_0"), q.out());
 
         List<int[]> windows = evalWindows();
         int[] targets = NextTokenScores.targets(windows);
-        LlamaCpp.Logits ref = LlamaCpp.logits(f32, windows, tmp);
+        List<LlamaCpp.Logits> all = LlamaCpp.logits(List.of(f32, rtn, gptq), windows, tmp);
+        LlamaCpp.Logits ref = all.get(0);
         int v = ref.vocab();
         double pplZq = NextTokenScores.perplexity(GgufModels.zqLogits(sample, windows), v, targets);
         double pplF32 = NextTokenScores.perplexity(ref.values(), v, targets);
         assertEquals(1.0, pplF32 / pplZq, 1e-3, "F32 export in llama.cpp " + pplF32 + " vs zq runtime " + pplZq);
-        double kldRtn = NextTokenScores.meanKld(ref.values(), LlamaCpp.logits(rtn, windows, tmp).values(), v);
-        double kldGptq = NextTokenScores.meanKld(ref.values(), LlamaCpp.logits(gptq, windows, tmp).values(), v);
+        double kldRtn = NextTokenScores.meanKld(ref.values(), all.get(1).values(), v);
+        double kldGptq = NextTokenScores.meanKld(ref.values(), all.get(2).values(), v);
         assertTrue(kldGptq < kldRtn, "GPTQ Q4_0 mean KLD " + kldGptq + " must be below RTN Q4_0's " + kldRtn);
         assertTrue(kldGptq > 0, "the 4-bit exports are not the F32 model");
+        System.out.printf("sample: llama.cpp F32 ppl %.4f, zq %.4f; mean KLD vs F32: GPTQ Q4_0 %.6f, RTN Q4_0 %.6f%n", pplF32, pplZq, kldGptq, kldRtn);
     }
 
     /**

@@ -42,19 +42,34 @@ final class LlamaCpp {
     }
 
     static Logits logits(Path gguf, List<int[]> windows, Path work) throws Exception {
-        Path out = Files.createTempFile(work, "logits", ".bin");
-        ObjectNode job = JSON.createObjectNode().put("model", gguf.toString()).put("logits", out.toString());
-        ArrayNode ws = job.putArray("windows");
-        for (int[] w : windows) {
-            ArrayNode a = ws.addArray();
-            for (int t : w) a.add(t);
+        return logits(List.of(gguf), windows, work).get(0);
+    }
+
+    /** The same windows through several models in one llama.cpp process. */
+    static List<Logits> logits(List<Path> ggufs, List<int[]> windows, Path work) throws Exception {
+        List<ObjectNode> jobs = new ArrayList<>();
+        List<Path> outs = new ArrayList<>();
+        for (Path gguf : ggufs) {
+            Path out = Files.createTempFile(work, "logits", ".bin");
+            ObjectNode job = JSON.createObjectNode().put("model", gguf.toString()).put("logits", out.toString());
+            ArrayNode ws = job.putArray("windows");
+            for (int[] w : windows) {
+                ArrayNode a = ws.addArray();
+                for (int t : w) a.add(t);
+            }
+            jobs.add(job);
+            outs.add(out);
         }
-        String line = run(job, work);
-        int vocab = JSON.readTree(line).get("vocab").asInt();
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] v = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(v);
-        return new Logits(vocab, v);
+        List<String> lines = run(jobs, work);
+        List<Logits> result = new ArrayList<>();
+        for (int i = 0; i < outs.size(); i++) {
+            int vocab = JSON.readTree(lines.get(i)).get("vocab").asInt();
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(outs.get(i))).order(ByteOrder.LITTLE_ENDIAN);
+            float[] v = new float[b.remaining() / 4];
+            b.asFloatBuffer().get(v);
+            result.add(new Logits(vocab, v));
+        }
+        return result;
     }
 
     static List<int[]> tokenize(Path gguf, List<String> texts, Path work) throws Exception {
@@ -62,7 +77,7 @@ final class LlamaCpp {
         ObjectNode job = JSON.createObjectNode().put("model", gguf.toString()).put("tokenize", out.toString());
         ArrayNode ts = job.putArray("texts");
         texts.forEach(ts::add);
-        run(job, work);
+        run(List.of(job), work);
         List<int[]> ids = new ArrayList<>();
         for (var a : JSON.readTree(out.toFile())) {
             int[] x = new int[a.size()];
@@ -72,10 +87,11 @@ final class LlamaCpp {
         return ids;
     }
 
-    private static String run(ObjectNode job, Path work) throws IOException, InterruptedException {
+    /** Runs the jobs; returns the last {@code jobs.size()} lines llama-eval.mjs printed, one per job. */
+    private static List<String> run(List<ObjectNode> jobs, Path work) throws IOException, InterruptedException {
         Path oracles = oracles();
         Path request = Files.createTempFile(work, "request", ".json");
-        JSON.writeValue(request.toFile(), List.of(job));
+        JSON.writeValue(request.toFile(), jobs);
         Path log = Files.createTempFile(work, "node", ".log");
         Process p = new ProcessBuilder("node", oracles.resolve("llama-eval.mjs").toString(), request.toString())
                 .directory(oracles.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -85,7 +101,7 @@ final class LlamaCpp {
         }
         String output = Files.readString(log);
         if (p.exitValue() != 0) fail("llama.cpp (node llama-eval.mjs) failed with exit " + p.exitValue() + ":\n" + output);
-        String[] lines = output.strip().split("\n");
-        return lines[lines.length - 1];
+        List<String> lines = List.of(output.strip().split("\n"));
+        return lines.subList(lines.size() - jobs.size(), lines.size());
     }
 }
