@@ -2,11 +2,21 @@ package zq.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import zq.formats.Architecture;
+import zq.formats.TensorData;
+import zq.formats.gguf.GgmlType;
+import zq.formats.gguf.GgufFile;
+import zq.formats.gguf.GgufMetadata;
+import zq.formats.gguf.GgufTensorInfo;
+import zq.formats.gguf.GgufWriter;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -60,5 +70,60 @@ class GgufLlamaCppTest {
         double top1 = NextTokenScores.top1Agreement(ll.values(), zqLogits, ll.vocab());
         assertEquals(1.0, pplLlama / pplZq, 1e-3, c + ": llama.cpp ppl " + pplLlama + ", zq " + pplZq);
         assertTrue(top1 >= 0.99, c + ": top-1 agreement " + top1);
+    }
+
+    /**
+     * The wrong alternative: the same Llama export with Q and K rows left in Hugging Face's order (no NORM-RoPE
+     * permutation) must disagree with zq's runtime by far more than the 1e-3 tolerance, or the test above would not
+     * be checking the permutation at all.
+     */
+    @Test
+    void withoutTheQkPermutationLlamaCppDisagrees() throws Exception {
+        ObjectNode cfg = GgufModels.config(Architecture.LLAMA, 64, 4, 2);
+        Path model = GgufModels.write(tmp.resolve("m"), cfg, 5);
+        Path gguf = tmp.resolve("m.gguf"), unpermuted = tmp.resolve("hf-order.gguf");
+        assertEquals(0, zq("convert", model.toString(), "-o", gguf.toString(), "--to", "gguf", "--dtype", "f32").code());
+        try (GgufFile g = GgufFile.open(gguf)) {
+            GgufMetadata md = new GgufMetadata();
+            g.metadata().forEach(md::put);
+            List<GgufTensorInfo> plan = g.tensors().stream().map(t -> GgufTensorInfo.planned(t.name(), t.type(), t.dims())).toList();
+            try (GgufWriter w = GgufWriter.create(unpermuted, md, plan)) {
+                for (GgufTensorInfo t : plan) {
+                    float[] v = g.floats(t.name());
+                    boolean qk = t.name().endsWith("attn_q.weight") || t.name().endsWith("attn_k.weight");
+                    float[] out = qk ? hfOrder(v, t.name().endsWith("attn_q.weight") ? 4 : 2, (int) t.dims()[0]) : v;
+                    w.push(t.name(), t.type(), t.dims(), o -> {
+                        ByteBuffer b = ByteBuffer.allocate(out.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                        GgmlType.F32.encode(out, 0, out.length, b);
+                        TensorData.writeAll(o, b.flip());
+                    });
+                }
+                w.commit();
+            }
+        }
+        List<int[]> windows = GgufModels.randomWindows(3, 48, 9);
+        int[] targets = NextTokenScores.targets(windows);
+        List<LlamaCpp.Logits> ll = LlamaCpp.logits(List.of(gguf, unpermuted), windows, tmp);
+        float[] zqLogits = GgufModels.zqLogits(model, windows);
+        double pplZq = NextTokenScores.perplexity(zqLogits, GgufModels.VOCAB, targets);
+        double right = NextTokenScores.perplexity(ll.get(0).values(), GgufModels.VOCAB, targets);
+        double wrong = NextTokenScores.perplexity(ll.get(1).values(), GgufModels.VOCAB, targets);
+        assertEquals(1.0, right / pplZq, 1e-3);
+        assertTrue(Math.abs(wrong / pplZq - 1) > 1e-2 || NextTokenScores.top1Agreement(ll.get(1).values(), zqLogits, GgufModels.VOCAB) < 0.9,
+                "unpermuted Q/K: llama.cpp ppl " + wrong + " vs zq " + pplZq);
+    }
+
+    /** Undoes the permutation: GGUF row h·hd + 2i + half is Hugging Face row h·hd + half·hd/2 + i. */
+    private static float[] hfOrder(float[] w, int heads, int in) {
+        int hd = w.length / in / heads;
+        float[] out = new float[w.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < hd / 2; i++) {
+                for (int half = 0; half < 2; half++) {
+                    System.arraycopy(w, (h * hd + 2 * i + half) * in, out, (h * hd + half * hd / 2 + i) * in, in);
+                }
+            }
+        }
+        return out;
     }
 }
