@@ -45,7 +45,12 @@ class GgufLlamaCppTest {
                 new Case("llama tied MHA", Architecture.LLAMA, 64, 4, 4, c -> c.put("tie_word_embeddings", true)),
                 new Case("llama untied GQA, linear RoPE x2", Architecture.LLAMA, 64, 4, 2,
                         c -> c.putObject("rope_scaling").put("rope_type", "linear").put("factor", 2.0)),
-                new Case("mistral GQA", Architecture.MISTRAL, 64, 4, 1, c -> { }),
+                new Case("mistral MQA", Architecture.MISTRAL, 64, 4, 1, c -> { }),
+                new Case("llama3 RoPE scaling (rope_freqs)", Architecture.LLAMA, 64, 4, 2, c -> c.putObject("rope_scaling")
+                        .put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
+                        .put("original_max_position_embeddings", 32)),
+                new Case("yarn RoPE scaling", Architecture.QWEN2, 64, 4, 2, c -> c.putObject("rope_scaling")
+                        .put("rope_type", "yarn").put("factor", 4.0).put("original_max_position_embeddings", 32)),
                 new Case("qwen2 with q/k/v biases", Architecture.QWEN2, 64, 4, 2, c -> c.put("rope_theta", 1e6)),
                 new Case("zhinao GQA 8/2 via qwen2", Architecture.ZHINAO, 128, 8, 2, c -> { })
         ).map(Arguments::of);
