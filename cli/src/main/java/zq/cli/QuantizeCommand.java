@@ -181,7 +181,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             Path gptq = work.resolve("gptq");
             QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, gptq, options, calibration, shardBytes), progress(err));
             if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
-            GgufExporter.Result g = GgufExporter.export(gptq, output, null, line -> { });
+            String name = model.toAbsolutePath().normalize().getFileName() + "-gptq";
+            GgufExporter.Result g = GgufExporter.export(gptq, output, null, name, line -> { });
             PrintWriter out = spec.commandLine().getOut();
             out.println(ConvertCommand.ggufSummary(g));
             out.flush();

@@ -41,11 +41,17 @@ public final class GgufExporter {
     /** One planned tensor and where its bytes come from. */
     private record Planned(GgufTensorInfo info, TensorData data) {}
 
+    /** As {@link #export(Path, Path, GgmlType, String, Consumer)}, named after the model folder. */
+    public static Result export(Path modelDir, Path outFile, GgmlType denseType, Consumer<String> progress) throws IOException {
+        return export(modelDir, outFile, denseType, modelDir.toAbsolutePath().normalize().getFileName().toString(), progress);
+    }
+
     /**
      * @param denseType the Linears' type for a dense checkpoint (null: F16); must be null for GPTQ
+     * @param name      general.name, the model's name in llama.cpp's listings
      * @param progress  receives one line per tensor written
      */
-    public static Result export(Path modelDir, Path outFile, GgmlType denseType, Consumer<String> progress) throws IOException {
+    public static Result export(Path modelDir, Path outFile, GgmlType denseType, String name, Consumer<String> progress) throws IOException {
         try (Checkpoint in = Checkpoint.open(modelDir)) {
             ModelConfig c = in.config();
             ModelLayout layout = in.layout();
@@ -55,7 +61,7 @@ public final class GgufExporter {
             GgufVocabulary vocab = GgufVocabulary.of(modelDir, c);
             List<Planned> plan = plan(in, arch, linearType, edgeType);
             GgufMetadata md = new GgufMetadata();
-            ModelKeys.put(md, c, arch, modelDir.toAbsolutePath().normalize().getFileName().toString(), linearType);
+            ModelKeys.put(md, c, arch, name, linearType);
             vocab.putInto(md);
             List<GgufTensorInfo> infos = plan.stream().map(Planned::info).toList();
             long bytes = 0;
