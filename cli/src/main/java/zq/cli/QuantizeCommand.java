@@ -11,10 +11,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import zq.convert.ShardSize;
-import zq.formats.ModelConfig;
-import zq.formats.OutputFolder;
 import zq.convert.gguf.GgufExporter;
+import zq.formats.ByteSize;
+import zq.formats.HfJson;
+import zq.formats.OutputFolder;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -65,7 +65,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     boolean descAct;
 
     @Option(names = "--sym", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2, which AutoGPTQ does not load. "
+            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2: GPTQModel and vLLM releases "
+                    + "that handle gptq_v2 load it, AutoGPTQ refuses it, older vLLM misreads it silently. "
                     + "Default: on.")
     boolean sym;
 
@@ -125,7 +126,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
-        long shardBytes = ShardSize.parse(maxShardSize);
+        long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
         checkGgufSettings();
         boolean gguf = "gguf".equals(format);
@@ -148,9 +149,9 @@ public final class QuantizeCommand implements Callable<Integer> {
 
         if (gguf) return quantizeToGguf(options, calibration, shardBytes, err);
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
-        if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
+        if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
+        out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
         return 0;
     }
@@ -180,7 +181,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         try {
             Path gptq = work.resolve("gptq");
             QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, gptq, options, calibration, shardBytes), progress(err));
-            if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
+            if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
             String name = model.toAbsolutePath().normalize().getFileName() + "-gptq";
             GgufExporter.Result g = GgufExporter.export(gptq, output, null, name, line -> { });
             PrintWriter out = spec.commandLine().getOut();

@@ -11,7 +11,7 @@ import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
 import zq.formats.gguf.GgmlType;
 import zq.formats.gguf.GgufFile;
-import zq.runtime.GptqDequantizer;
+import zq.formats.gptq.Int4Layout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ import static zq.cli.CliRun.zq;
 
 /**
  * GGUF from GPTQ g32: every Q4 block read back by zq's GGUF reader equals the GPTQ checkpoint's weights as
- * the runtime's GptqDequantizer decodes them (bit for bit for Q4_0; for Q4_1 up to the rounding of m = −scale·zero
+ * zq's decoder of the AutoGPTQ layout ({@code Int4Layout.dequantize}, what the runtime runs) decodes them (bit for bit for Q4_0; for Q4_1 up to the rounding of m = −scale·zero
  * to fp16), and llama.cpp's perplexity is within 1 % of zq's runtime on the GPTQ checkpoint: llama.cpp rounds
  * the activations entering Q4 matmuls to 8 bits (Q8_0/Q8_1 blocks), a perturbation of about 0.4 % per value.
  * The expected row order is derived independently of the exporter: Zhinao's q/k/v come from zq's byte-exact
@@ -71,14 +71,14 @@ class GgufGptqTest {
         }
         long blocksChecked = 0;
         try (Checkpoint ck = Checkpoint.open(separate); GgufFile g = GgufFile.open(gguf)) {
-            var zeros = GptqDequantizer.ZeroConvention.of(ck.config().quantization());
+            var zeros = ck.config().quantization().zeroFormat();
             boolean permute = arch == Architecture.LLAMA;
             for (LayerLayout l : ck.layout().layers()) {
                 String[] names = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_up", "ffn_gate", "ffn_down"};
                 List<LinearRef> lins = l.linears();
                 for (int i = 0; i < lins.size(); i++) {
                     LinearRef lin = lins.get(i);
-                    float[] w = GptqDequantizer.dequantize(lin.prefix(), ck.ints(lin.qweight()), ck.ints(lin.qzeros()),
+                    float[] w = Int4Layout.dequantize(lin.prefix(), ck.ints(lin.qweight()), ck.ints(lin.qzeros()),
                             ck.floats(lin.scales()), ck.ints(lin.gIdx()), lin.inFeatures(), lin.outFeatures(), zeros);
                     int heads = lin.role() == LinearRef.Role.Q ? cfg.get("num_attention_heads").asInt() : cfg.get("num_key_value_heads").asInt();
                     if (permute && (lin.role() == LinearRef.Role.Q || lin.role() == LinearRef.Role.K)) {

@@ -74,7 +74,9 @@ class GgufSampleTest {
     void llamaCppTokenizerGivesZqIdsOnTextWithoutSpaceRunsOrBreaks() throws Exception {
         Path sample = GgufModels.sample();
         Path gguf = tmp.resolve("s.gguf");
-        assertEquals(0, zq("convert", sample.toString(), "-o", gguf.toString(), "--to", "gguf", "--dtype", "q8_0").code());
+        CliRun c = zq("convert", sample.toString(), "-o", gguf.toString(), "--to", "gguf", "--dtype", "q8_0");
+        assertEquals(0, c.code(), c.err());
+        assertFalse(c.out().contains("no merge builds"), "every token of the sample is reachable by merges: " + c.out());
         List<String> texts = new ArrayList<>(Files.readAllLines(GgufModels.repoRoot().resolve("samples/data/eval.txt")));
         texts.addAll(List.of("Hello world, 你好！", "don't I'LL we've", "1234567 3.14159 x=42;", "tab\tand\nnew\n\nlines \n end",
                 "emoji 🙂 and ﬁ ligature", "def f(x):\n\treturn x**2 # comment", "中文，标点。“引号”", "trailing space "));

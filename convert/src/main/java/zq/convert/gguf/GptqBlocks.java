@@ -8,7 +8,7 @@ import zq.formats.TensorData;
 import zq.formats.gguf.GgmlType;
 import zq.formats.gguf.Q4_0Blocks;
 import zq.formats.gguf.Q4_1Blocks;
-import zq.runtime.GptqDequantizer;
+import zq.formats.gptq.Int4Layout;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -64,8 +64,8 @@ final class GptqBlocks implements TensorData {
         int[] gIdx = checkpoint.ints(linear.gIdx());
         float[] scales = checkpoint.floats(linear.scales());
         int groups = scales.length / outF;
-        int[] zeros = GptqDequantizer.unpackZeros(linear.prefix(), checkpoint.ints(linear.qzeros()), groups, outF,
-                GptqDequantizer.ZeroConvention.of(checkpoint.config().quantization()));
+        int[] zeros = Int4Layout.unpackZeros(linear.prefix(), checkpoint.ints(linear.qzeros()), groups, outF,
+                checkpoint.config().quantization().zeroFormat());
         checkBlockGroups(checkpoint, linear, gIdx);
         short[] scaleBits = new short[scales.length];
         for (int i = 0; i < scales.length; i++) {

@@ -6,7 +6,7 @@ import zq.formats.CheckpointException;
 import zq.formats.ModelConfig;
 import zq.formats.tokenizer.ByteLevelAlphabet;
 import zq.formats.tokenizer.LlamaCppPreTokenizer;
-import zq.formats.tokenizer.TiktokenMerges;
+import zq.formats.tokenizer.MergeReconstruction;
 import zq.formats.tokenizer.TiktokenRanks;
 import zq.formats.tokenizer.Tokenizer;
 import zq.formats.tokenizer.TokenizerLoader;
@@ -24,7 +24,7 @@ import java.util.Map;
  * A model's tokenizer as the GGUF keys llama.cpp's {@code llama_vocab::load} reads: a {@code gpt2} (byte-level
  * BPE) vocabulary with tokens in the GPT-2 byte alphabet, token types, merges, the pre-tokenizer name that
  * selects llama.cpp's split regex, special ids and the chat template. Sources: a 360Zhinao tiktoken vocabulary
- * (merges rebuilt by {@link TiktokenMerges}) or a byte-level BPE tokenizer.json. Ids between the tokenizer's
+ * (merges rebuilt by {@link MergeReconstruction}) or a byte-level BPE tokenizer.json. Ids between the tokenizer's
  * last token and the model's vocab_size become unused {@code [PADn]} tokens, as llama.cpp's converter writes.
  *
  * @param unreachable multi-byte tokens no merge builds (llama.cpp's BPE cannot produce them)
@@ -84,9 +84,9 @@ public record GgufVocabulary(List<String> tokens, List<Long> types, List<String>
                 types.add(UNUSED);
             }
         }
-        TiktokenMerges.Result r = TiktokenMerges.of(ranks);
+        MergeReconstruction r = MergeReconstruction.of(ranks);
         List<String> merges = new ArrayList<>(r.merges().size());
-        for (TiktokenMerges.Merge mg : r.merges()) merges.add(tokens.get(mg.left()) + " " + tokens.get(mg.right()));
+        for (MergeReconstruction.Merge mg : r.merges()) merges.add(r.mergeString(mg));
         Long unk = tok.specialId("<unk>").isPresent() ? (long) tok.specialId("<unk>").getAsInt() : null;
         return new GgufVocabulary(tokens, types, merges, LlamaCppPreTokenizer.nameOf(ZhinaoTokenizer.SPLIT_REGEX), id(config, "bos_token_id"), id(config, "eos_token_id"),
                 id(config, "pad_token_id"), unk, false, chatTemplate(dir, tok), r.unreachable().size(), file.toString());
