@@ -150,6 +150,9 @@ class GgufGptqTest {
         try (var s = Files.list(tmp)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no partial output is left");
         }
+        Path staticGroups = gptq(model, "static", "--group-size", "32", "--desc-act", "--static-groups");
+        CliRun ok = zq("convert", staticGroups.toString(), "-o", tmp.resolve("static.gguf").toString(), "--to", "gguf");
+        assertEquals(0, ok.code(), "act-order with static groups keeps every block in one group: " + ok.err());
         CliRun early = zq("quantize", model.toString(), "-o", tmp.resolve("x.gguf").toString(), "--format", "gguf",
                 "--group-size", "48", "--calib", tokens().toString());
         assertEquals(2, early.code());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import zq.formats.CheckpointException;
 import zq.formats.ModelConfig;
+import zq.formats.text.ChatTemplate;
 import zq.formats.tokenizer.ByteLevelAlphabet;
 import zq.formats.tokenizer.LlamaCppPreTokenizer;
 import zq.formats.tokenizer.MergeReconstruction;
@@ -35,12 +36,6 @@ public record GgufVocabulary(List<String> tokens, List<Long> types, List<String>
     public static final long NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Qwen2's ChatML template, written for ChatML vocabularies whose folder carries no template (the layout of zq's ChatTemplate). */
-    public static final String CHATML_TEMPLATE = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
-            + "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
-            + "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
-            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     public static GgufVocabulary of(Path modelDir, ModelConfig config) {
         Path tiktoken = modelDir.resolve(ZhinaoTokenizer.VOCAB_FILE);
@@ -176,7 +171,7 @@ public record GgufVocabulary(List<String> tokens, List<Long> types, List<String>
             }
         }
         boolean chatml = tok.specialId("<|im_start|>").isPresent() && tok.specialId("<|im_end|>").isPresent();
-        return chatml ? CHATML_TEMPLATE : null;
+        return chatml ? ChatTemplate.JINJA : null;
     }
 
     private static String splitRegex(JsonNode pre) {

@@ -45,7 +45,7 @@ class GgufVocabularyTest {
         assertEquals("qwen2", v.pre());
         assertFalse(v.addBos());
         assertEquals(262L, v.eos());
-        assertEquals(GgufVocabulary.CHATML_TEMPLATE, v.chatTemplate(), "ChatML tokens and no template of its own");
+        assertEquals(zq.formats.text.ChatTemplate.JINJA, v.chatTemplate(), "ChatML tokens and no template of its own");
         assertTrue(v.chatTemplate().contains("<|im_start|>"));
     }
 
