@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
+import java.util.stream.IntStream;
 
 /**
  * A floating-point checkpoint tensor written as a GGUF type, row by row in the order {@link RowOrder} gives,
@@ -48,25 +49,31 @@ final class DenseRows implements TensorData {
             }
             float[] src = checkpoint.rows(name, lo, hi - lo + 1);
             for (int i = 0; i < n; i++) System.arraycopy(src, (rows[r0 + i] - lo) * cols, picked, i * cols, cols);
-            encode(checkpoint, name, picked, n * cols, type, buf);
+            encode(checkpoint, name, picked, n, cols, type, buf);
             TensorData.writeAll(out, buf.flip());
         }
     }
 
-    /** Checks that the values are finite and fit the type's fp16 fields, then encodes them into {@code buf} (cleared first). */
-    static void encode(Checkpoint checkpoint, String name, float[] v, int n, GgmlType type, ByteBuffer buf) {
-        for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(v[i])) {
-                throw new CheckpointException(checkpoint.dir() + ": tensor '" + name + "' has a non-finite value (" + v[i] + ")");
+    /**
+     * Checks that the values of {@code rows} rows are finite and fit the type's fp16 fields, then encodes them into
+     * {@code buf} (cleared first), the rows in parallel: each row is a whole number of blocks with its own bytes.
+     */
+    static void encode(Checkpoint checkpoint, String name, float[] v, int rows, int cols, GgmlType type, ByteBuffer buf) {
+        int rowBytes = (int) type.byteSize(cols, cols);
+        IntStream.range(0, rows).parallel().forEach(r -> {
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new CheckpointException(checkpoint.dir() + ": tensor '" + name + "' has a non-finite value (" + v[i] + ")");
+                }
+                // every other type stores values or block scales and minima in fp16
+                if (type != GgmlType.F32 && type != GgmlType.BF16 && HalfFloats.overflowsF16(v[i])) {
+                    throw new CheckpointException(checkpoint.dir() + ": tensor '" + name + "' has " + v[i] + ", beyond fp16's range, so it "
+                            + "cannot be written as " + type + "; use --dtype f32 or bf16");
+                }
             }
-            // every other type stores values or block scales and minima in fp16
-            if (type != GgmlType.F32 && type != GgmlType.BF16 && HalfFloats.overflowsF16(v[i])) {
-                throw new CheckpointException(checkpoint.dir() + ": tensor '" + name + "' has " + v[i] + ", beyond fp16's range, so it cannot be "
-                        + "written as " + type + "; use --dtype f32 or bf16");
-            }
-        }
-        buf.clear();
-        type.encode(v, 0, n, buf);
+            type.encode(v, r * cols, cols, buf.slice(r * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN));
+        });
+        buf.clear().position(rows * rowBytes);
     }
 
     /** A 1-D tensor (norm or bias) as F32, elements taken in {@code order}. */
