@@ -14,12 +14,12 @@ eval_args=(--text samples/data/eval.txt --seqlen 256)
 
 for t in f32 f16 q8_0 q4_0; do
   rm -f "$work/$t.gguf"
-  ./zq convert "$sample" -o "$work/$t.gguf" --to gguf --dtype "$t" 2> /dev/null
+  ./zq convert "$sample" -o "$work/$t.gguf" --to gguf --dtype "$t" > "$work/$t.log" 2>&1
 done
 for grid in sym no-sym; do
   rm -rf "${work:?}/gptq-$grid" "$work/gptq-$grid.gguf"
-  ./zq quantize "$sample" -o "$work/gptq-$grid" --group-size 32 --"$grid" --calib "$calib" --nsamples 128 --seqlen 256 2> "$work/gptq-$grid.log"
-  ./zq convert "$work/gptq-$grid" -o "$work/gptq-$grid.gguf" --to gguf 2> /dev/null
+  ./zq quantize "$sample" -o "$work/gptq-$grid" --group-size 32 --"$grid" --calib "$calib" --nsamples 128 --seqlen 256 > "$work/gptq-$grid.log" 2>&1
+  ./zq convert "$work/gptq-$grid" -o "$work/gptq-$grid.gguf" --to gguf >> "$work/gptq-$grid.log" 2>&1
   ./zq ppl "$work/gptq-$grid" "${eval_args[@]}" --json > "$work/gptq-$grid.ppl.json"
 done
 ./zq ppl "$sample" "${eval_args[@]}" --json > "$work/dense.ppl.json"
