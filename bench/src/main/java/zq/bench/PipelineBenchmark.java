@@ -156,8 +156,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
         try {
             double before = SgemmProbe.flopsPerSecond(2.0);
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss16m"));
-            String launcherOptions = System.getenv("ZQ_JAVA_OPTS");
-            if (launcherOptions != null && !launcherOptions.isBlank()) cmd.addAll(List.of(launcherOptions.trim().split("\\s+")));
+            // what the launcher gives `zq quantize` (its heap bound), then the user's options, which win
+            for (String env : List.of("ZQ_QUANTIZE_JAVA_OPTS", "ZQ_JAVA_OPTS")) {
+                String options = System.getenv(env);
+                if (options != null && !options.isBlank()) cmd.addAll(List.of(options.trim().split("\\s+")));
+            }
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "zq.cli.Main", "quantize", model.toString(), "-o",
                     output.toString(), "--calib", tokens.toString(), "--calib-format", "tokens", "--nsamples", Integer.toString(nsamples),
                     "--seqlen", Integer.toString(o.seqlen()), "--group-size", Integer.toString(o.groupSize()), "--hessian",

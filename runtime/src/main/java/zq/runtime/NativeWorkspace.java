@@ -64,6 +64,7 @@ public final class NativeWorkspace implements AutoCloseable {
         return buf.reshape(rows, cols);
     }
 
+    /** Frees every slot; the workspace stays usable and allocates a slot again when it is next asked for. */
     @Override public void close() {
         slots.values().forEach(OffHeapMatrix::close);
         slots.clear();

@@ -198,8 +198,28 @@ public final class QuantizationPipeline implements AutoCloseable {
         }
     }
 
-    /** A finished Hessian and the tokens it averages over. */
-    private record Hessian(float[] matrix, long tokens) {}
+    /**
+     * A finished Hessian and the tokens it averages over. The matrix is handed to the factorisation once and not kept
+     * (an intermediate-wide one is 0.7 GB at 7B width), so that it is garbage while the group's Linears are solved.
+     */
+    private static final class Hessian {
+        private float[] matrix;
+        private final long tokens;
+
+        Hessian(float[] matrix, long tokens) {
+            this.matrix = matrix;
+            this.tokens = tokens;
+        }
+
+        long tokens() { return tokens; }
+
+        float[] take() {
+            float[] m = matrix;
+            if (m == null) throw new IllegalStateException("the Hessian was already factored");
+            matrix = null;
+            return m;
+        }
+    }
 
     /**
      * One pass per group: each chunk's input of the group, from the previous group's step (with that group already
@@ -223,6 +243,7 @@ public final class QuantizationPipeline implements AutoCloseable {
                     }
                     if (keep) keeping.add(input);
                 }
+                steps.releaseNative();
                 h = finish(acc);
             }
             kept = keeping;
@@ -267,6 +288,7 @@ public final class QuantizationPipeline implements AutoCloseable {
                 });
             }
             times.add(Phase.FORWARD, System.nanoTime() - t0 - (times.nanos(Phase.HESSIAN) - hessianBefore));
+            steps.releaseNative();
             Map<Kind, Hessian> out = new EnumMap<>(Kind.class);
             for (Map.Entry<Kind, HessianAccumulator> e : acc.entrySet()) out.put(e.getKey(), finish(e.getValue()));
             return out;
@@ -303,7 +325,7 @@ public final class QuantizationPipeline implements AutoCloseable {
 
     private InverseHessian timedFactor(GptqSolver solver, InputGroup g, Hessian h) {
         try (var t = times.time(Phase.SOLVE)) {
-            return solver.factor(g.linears().get(0).prefix(), h.matrix(), g.inFeatures());
+            return solver.factor(g.linears().get(0).prefix(), h.take(), g.inFeatures());
         }
     }
 
