@@ -47,7 +47,7 @@ public final class GptqDequantizer {
      */
     public static float[] dequantize(String name, int[] qweight, int[] qzeros, float[] scales, int[] gIdx,
                                      int inFeatures, int outFeatures, ZeroConvention zeros) {
-        int groups = checkShapes(name, qweight, scales, gIdx, inFeatures, outFeatures);
+        int groups = checkShapes(name, qweight.length, scales, gIdx, inFeatures, outFeatures);
         int[] zero = unpackZeros(name, qzeros, groups, outFeatures, zeros);
         float[] w = new float[Math.multiplyExact(inFeatures, outFeatures)];
         int words = inFeatures / PER_WORD;
@@ -102,14 +102,14 @@ public final class GptqDequantizer {
         return z;
     }
 
-    private static int checkShapes(String name, int[] qweight, float[] scales, int[] gIdx,
-                                   int in, int out) {
+    /** Checks the shapes of a GPTQ Int4 Linear's tensors and g_idx's range; returns the number of groups. */
+    static int checkShapes(String name, long qweightWords, float[] scales, int[] gIdx, int in, int out) {
         if (in <= 0 || out <= 0 || in % PER_WORD != 0 || out % PER_WORD != 0) {
             throw new IllegalArgumentException(name + ": GPTQ Int4 needs in_features and out_features that are positive multiples of 8, got in "
                     + in + ", out " + out);
         }
-        if (qweight.length != (long) in / PER_WORD * out) {
-            throw new IllegalArgumentException(name + ": qweight has " + qweight.length + " words, expected [" + in / PER_WORD + ", " + out + "]");
+        if (qweightWords != (long) in / PER_WORD * out) {
+            throw new IllegalArgumentException(name + ": qweight has " + qweightWords + " words, expected [" + in / PER_WORD + ", " + out + "]");
         }
         if (scales.length == 0 || scales.length % out != 0) {
             throw new IllegalArgumentException(name + ": scales has " + scales.length + " values, not a whole number of groups of " + out);

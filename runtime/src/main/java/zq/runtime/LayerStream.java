@@ -104,8 +104,9 @@ public final class LayerStream implements AutoCloseable {
         return RmsNorm.apply(hidden, rows, checkpoint.floats(checkpoint.layout().finalNorm()), config.rmsNormEps());
     }
 
-    /** Frees the native memory when the stream owns it; the checkpoint stays open. */
+    /** Frees the layer's scratch cache, and the workspace when the stream owns it; the checkpoint stays open. */
     @Override public void close() {
+        decoder.close();
         if (ownsWorkspace) workspace.close();
     }
 
