@@ -16,6 +16,7 @@ public final class Generator {
     private final Session session;
     private final Tokenizer tokenizer;
 
+    /** @param tokenizer the model's tokenizer; null to generate ids only (no text, no stop strings) */
     public Generator(Session session, Tokenizer tokenizer) {
         this.session = session;
         this.tokenizer = tokenizer;
@@ -23,7 +24,12 @@ public final class Generator {
 
     public Session session() { return session; }
 
+    /** The generated ids alone. */
+    public int[] generateIds(GenerationRequest request) { return generate(request, text -> { }).generated(); }
+
+    /** Generates, handing text to {@code sink} as it becomes final. */
     public GenerationResult generate(GenerationRequest request, Consumer<String> sink) {
+        if (tokenizer == null && !request.stopStrings().isEmpty()) throw new IllegalArgumentException("stop strings need a tokenizer");
         long t0 = System.nanoTime();
         int[] prompt = request.prompt();
         float[] logits = session.feed(prompt);
@@ -44,7 +50,7 @@ public final class Generator {
                 break;
             }
             context[prompt.length + n++] = token;
-            text = tokenizer.decode(Arrays.copyOfRange(context, prompt.length, prompt.length + n));
+            if (tokenizer != null) text = tokenizer.decode(Arrays.copyOfRange(context, prompt.length, prompt.length + n));
             int stop = firstStop(text, request.stopStrings(), emitted);
             if (stop >= 0) {
                 text = text.substring(0, stop);
