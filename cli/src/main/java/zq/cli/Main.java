@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
         subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, PplCommand.class,
                 ValidateCommand.class, QuantizeCommand.class, ConvertCommand.class, DequantizeCommand.class, DemoCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, GenerateCommand.class, ChatCommand.class})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */
     public static final int EXIT_BAD_INPUT = 2;
