@@ -34,7 +34,8 @@ public final class Main implements Runnable {
             throw ex;
         });
         // benchmark arguments pass through unparsed, options included
-        cl.getSubcommands().get("bench").getSubcommands().values().forEach(c -> c.setUnmatchedOptionsArePositionalParams(true));
+        cl.getSubcommands().get("bench").getSubcommands().values().stream().filter(c -> c.getCommand() instanceof BenchCommand.PassThrough)
+                .forEach(c -> c.setUnmatchedOptionsArePositionalParams(true));
         cl.setParameterExceptionHandler((ex, args) -> {
             ex.getCommandLine().getErr().println("zq: " + ex.getMessage());
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
