@@ -6,8 +6,8 @@ import zq.formats.DType;
 import zq.formats.LinearRef;
 import zq.formats.TensorInfo;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.IntBuffer;
 import java.util.stream.IntStream;
 
 /**
@@ -29,23 +29,24 @@ public final class Int4Matrix implements MatVec {
     private static final int TILE = 128;
 
     private final String name;
-    private final IntBuffer qweight;          // [in/8 × out]
+    private final ByteBuffer qweight;         // [in/8 × out] little-endian words
     private final float[] scales;             // [G × out]
     private final float[] scaledZeros;        // [G × out]: s·z
     private final int[] gIdx;                 // [in]
     private final int[] wordGroup;            // [in/8]: the group all 8 inputs of a word row share, or −1
     private final int in, out, groups;
+    private boolean vectorized = VectorKernels.AVAILABLE;
 
     /**
-     * @param qweight the packed codes {@code [in/8 × out]} (a view of the mapped tensor or of an array)
+     * @param qweight the packed codes {@code [in/8 × out]}, little-endian (the mapped tensor, or a buffer in tests)
      * @param scales  fp32 scales {@code [G × out]}
      */
-    public Int4Matrix(String name, IntBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
+    public Int4Matrix(String name, ByteBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
                       GptqDequantizer.ZeroConvention zeros) {
         this.name = name;
-        this.groups = GptqDequantizer.checkShapes(name, qweight.remaining(), scales, gIdx, in, out);
+        this.groups = GptqDequantizer.checkShapes(name, qweight.remaining() / 4, scales, gIdx, in, out);
         int[] z = GptqDequantizer.unpackZeros(name, qzeros, groups, out, zeros);
-        this.qweight = qweight.slice();
+        this.qweight = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
         this.scales = scales;
         this.scaledZeros = new float[scales.length];
         for (int i = 0; i < scales.length; i++) scaledZeros[i] = scales[i] * z[i];
@@ -66,10 +67,16 @@ public final class Int4Matrix implements MatVec {
         if (q.dtype() != DType.I32) {
             throw new CheckpointException(checkpoint.fileOf(ref.qweight()).path() + ": tensor '" + ref.qweight() + "' is " + q.dtype() + ", expected I32");
         }
-        IntBuffer words = checkpoint.fileOf(ref.qweight()).map(q).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        ByteBuffer words = checkpoint.fileOf(ref.qweight()).map(q);
         return new Int4Matrix(checkpoint.dir() + ": " + ref.prefix(), words, checkpoint.ints(ref.qzeros()),
                 checkpoint.floats(ref.scales()), checkpoint.ints(ref.gIdx()), ref.inFeatures(), ref.outFeatures(),
                 GptqDequantizer.ZeroConvention.of(checkpoint.config().quantization()));
+    }
+
+    /** Uses the scalar loops even where the Vector API is available (to test both). */
+    Int4Matrix scalar() {
+        vectorized = false;
+        return this;
     }
 
     @Override public int rows() { return out; }
@@ -101,16 +108,18 @@ public final class Int4Matrix implements MatVec {
     private void tile(float[] x, float[] y, float[] groupSums, int n0, int n1) {
         int width = n1 - n0;
         float[] acc = new float[width];
+        int simd = vectorized ? width - width % VectorKernels.int4Lanes() : 0;
+        if (simd > 0) VectorKernels.int4Tile(qweight, out, wordGroup, gIdx, scales, x, n0, simd, acc);
         int[] scaleRow = new int[PER_WORD];
         float[] xs = new float[PER_WORD];
-        for (int r = 0; r < wordGroup.length; r++) {
+        for (int r = 0; r < wordGroup.length && simd < width; r++) {
             int base = r * out + n0, k0 = r * PER_WORD;
             float x0 = x[k0], x1 = x[k0 + 1], x2 = x[k0 + 2], x3 = x[k0 + 3], x4 = x[k0 + 4], x5 = x[k0 + 5], x6 = x[k0 + 6], x7 = x[k0 + 7];
             int g = wordGroup[r];
             if (g >= 0) {
                 int s0 = g * out + n0;
-                for (int n = 0; n < width; n++) {
-                    int w = qweight.get(base + n);
+                for (int n = simd; n < width; n++) {
+                    int w = qweight.getInt(4 * (base + n));
                     float dot = x0 * (w & 15) + x1 * ((w >>> 4) & 15) + x2 * ((w >>> 8) & 15) + x3 * ((w >>> 12) & 15)
                             + x4 * ((w >>> 16) & 15) + x5 * ((w >>> 20) & 15) + x6 * ((w >>> 24) & 15) + x7 * (w >>> 28);
                     acc[n] += scales[s0 + n] * dot;
@@ -120,8 +129,8 @@ public final class Int4Matrix implements MatVec {
                     scaleRow[j] = gIdx[k0 + j] * out + n0;
                     xs[j] = x[k0 + j];
                 }
-                for (int n = 0; n < width; n++) {
-                    int w = qweight.get(base + n);
+                for (int n = simd; n < width; n++) {
+                    int w = qweight.getInt(4 * (base + n));
                     float sum = 0;
                     for (int j = 0; j < PER_WORD; j++) sum += xs[j] * scales[scaleRow[j] + n] * ((w >>> (4 * j)) & 15);
                     acc[n] += sum;

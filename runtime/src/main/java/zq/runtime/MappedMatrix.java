@@ -26,6 +26,7 @@ public final class MappedMatrix implements MatVec {
     private final DType dtype;
     private final int rows, cols, rowsPerBand;
     private final List<ByteBuffer> bands;
+    private boolean vectorized = VectorKernels.AVAILABLE;
 
     private MappedMatrix(String name, DType dtype, int rows, int cols, int rowsPerBand, List<ByteBuffer> bands) {
         this.name = name;
@@ -52,6 +53,12 @@ public final class MappedMatrix implements MatVec {
             bands.add(file.map(t, r0 * rowBytes, Math.min(perBand, rows - r0) * rowBytes));
         }
         return new MappedMatrix(checkpoint.dir() + ": " + tensor, d, rows, cols, perBand, bands);
+    }
+
+    /** Uses the scalar loops even where the Vector API is available (to test both). */
+    MappedMatrix scalar() {
+        vectorized = false;
+        return this;
     }
 
     @Override public int rows() { return rows; }
@@ -81,6 +88,8 @@ public final class MappedMatrix implements MatVec {
     private float dot(int r, float[] x) {
         ByteBuffer b = bands.get(r / rowsPerBand);
         int off = (r % rowsPerBand) * cols * dtype.bytes();
+        if (vectorized && dtype == DType.BF16) return VectorKernels.dotBf16(b, off, x, cols);
+        if (vectorized && dtype == DType.F32) return VectorKernels.dotF32(b, off, x, cols);
         return switch (dtype) {
             case BF16 -> dotBf16(b, off, x);
             case F32 -> dotF32(b, off, x);

@@ -4,7 +4,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import zq.runtime.fixtures.GptqFixture;
 
-import java.nio.IntBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,23 +21,30 @@ class Int4MatrixTest {
 
     @ParameterizedTest(name = "in {0}, out {1}, group size {2}, act-order {3}, v1 zeros {4}")
     @CsvSource({"256, 136, 32, true, true", "256, 136, 32, false, false", "96, 64, -1, false, true",
-            "200, 24, 40, true, false", "128, 1000, 8, true, true"})
+            "200, 24, 40, true, false", "128, 1000, 8, true, true", "4096, 256, 128, false, true"})
     void fusedProductEqualsDequantizeThenMultiply(int in, int out, int groupSize, boolean actOrder, boolean v1) {
         GptqFixture f = GptqFixture.random(in, out, groupSize, v1 ? 1 : 0, in * 31L + out);
         if (!actOrder) f = inInputOrder(f, groupSize);
         float[] x = new float[in];
         SplittableRandom r = new SplittableRandom(5);
         for (int k = 0; k < in; k++) x[k] = (float) r.nextGaussian();
-        Int4Matrix m = new Int4Matrix("test", IntBuffer.wrap(f.qweight()), f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
+        ByteBuffer words = ByteBuffer.allocate(4 * f.qweight().length).order(ByteOrder.LITTLE_ENDIAN);
+        words.asIntBuffer().put(f.qweight());
+        Int4Matrix m = new Int4Matrix("test", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
                 v1 ? GptqDequantizer.ZeroConvention.STORED_MINUS_ONE : GptqDequantizer.ZeroConvention.STORED_AS_IS);
         assertEquals(!actOrder, m.groupsFollowInputs(), "which path runs");
-        float[] y = new float[out];
-        m.multiply(x, y);
+        assertTrue(VectorKernels.AVAILABLE, "the test JVM adds jdk.incubator.vector (surefire argLine), so both loops are tested");
         double[] bound = roundingBound(f, x);
         double[] exact = exact(f, x, f.gIdx());
-        for (int n = 0; n < out; n++) {
-            assertTrue(Math.abs(y[n] - exact[n]) <= bound[n], "column " + n + ": " + y[n] + " vs " + exact[n] + " (bound " + bound[n] + ")");
+        float[] y = new float[out];
+        for (Int4Matrix product : new Int4Matrix[]{m, new Int4Matrix("scalar", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
+                v1 ? GptqDequantizer.ZeroConvention.STORED_MINUS_ONE : GptqDequantizer.ZeroConvention.STORED_AS_IS).scalar()}) {
+            product.multiply(x, y);
+            for (int n = 0; n < out; n++) {
+                assertTrue(Math.abs(y[n] - exact[n]) <= bound[n], "column " + n + ": " + y[n] + " vs " + exact[n] + " (bound " + bound[n] + ")");
+            }
         }
+        m.multiply(x, y);
         if (actOrder) {
             // the wrong reading of g_idx (groups in input order) misses by far more than rounding
             double[] wrong = exact(f, x, inInputOrder(f, groupSize).gIdx());

@@ -22,11 +22,14 @@ class MappedMatrixTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"})
     void productOfStoredRowsEqualsFloat64Product(DType dtype) throws Exception {
-        ObjectNode cfg = Fixtures.config(Architecture.LLAMA, 36, 50, 1, 4, 2, 70); // 36, 50: widths not a multiple of 4
+        // hidden 52, intermediate 100: rows of 3 vectors of 16 and a remainder, widths not a multiple of 4 either
+        ObjectNode cfg = Fixtures.config(Architecture.LLAMA, 52, 100, 1, 4, 2, 70);
         Path dir = Fixtures.synthetic(tmp.resolve("m"), cfg, dtype, 3);
         try (Checkpoint ck = Checkpoint.open(dir)) {
-            for (String name : new String[]{"model.layers.0.mlp.down_proj.weight", "lm_head.weight"}) {
-                MappedMatrix m = MappedMatrix.of(ck, name);
+            for (String name : new String[]{"model.layers.0.mlp.down_proj.weight", "lm_head.weight", "scalar:lm_head.weight"}) {
+                boolean scalar = name.startsWith("scalar:");
+                name = name.replace("scalar:", "");
+                MappedMatrix m = scalar ? MappedMatrix.of(ck, name).scalar() : MappedMatrix.of(ck, name);
                 float[] w = ck.floats(name);
                 float[] x = new float[m.cols()];
                 SplittableRandom r = new SplittableRandom(1);
