@@ -35,7 +35,7 @@ public final class Int4Matrix implements MatVec {
     private final int[] gIdx;                 // [in]
     private final int[] wordGroup;            // [in/8]: the group all 8 inputs of a word row share, or −1
     private final int in, out, groups;
-    private boolean vectorized = VectorKernels.AVAILABLE;
+    private boolean vectorized = VectorSupport.AVAILABLE;
 
     /**
      * @param qweight the packed codes {@code [in/8 × out]}, little-endian (the mapped tensor, or a buffer in tests)

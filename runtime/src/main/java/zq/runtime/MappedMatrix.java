@@ -26,7 +26,7 @@ public final class MappedMatrix implements MatVec {
     private final DType dtype;
     private final int rows, cols, rowsPerBand;
     private final List<ByteBuffer> bands;
-    private boolean vectorized = VectorKernels.AVAILABLE;
+    private boolean vectorized = VectorSupport.AVAILABLE;
 
     private MappedMatrix(String name, DType dtype, int rows, int cols, int rowsPerBand, List<ByteBuffer> bands) {
         this.name = name;

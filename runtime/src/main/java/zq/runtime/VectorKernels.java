@@ -11,19 +11,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The SIMD inner loops of the decode products, on JDK 17's incubating Vector API. Only loaded when the
- * module is present ({@link #AVAILABLE}; the {@code zq} launcher and the test JVMs add it), otherwise the
- * scalar loops of {@link MappedMatrix} and {@link Int4Matrix} run. Lane counts follow the machine's
+ * The SIMD inner loops of the decode products, on JDK 17's incubating Vector API. Only called when the
+ * module is present ({@link VectorSupport#AVAILABLE}), otherwise the scalar loops of {@link MappedMatrix}
+ * and {@link Int4Matrix} run. Lane counts follow the machine's
  * preferred float vector (16 lanes with AVX-512).
  */
 final class VectorKernels {
-    /** True when jdk.incubator.vector is in the boot layer and {@code -Dzq.vector=false} is not set. */
-    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && !"false".equals(System.getProperty("zq.vector"));
-
     private VectorKernels() {}
 
-    /** Loaded only when {@link #AVAILABLE}: the species live in a nested class so the outer one links without the module. */
+    /** The species, built on first use. */
     private static final class S {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());

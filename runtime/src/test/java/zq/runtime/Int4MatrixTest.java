@@ -33,7 +33,7 @@ class Int4MatrixTest {
         Int4Matrix m = new Int4Matrix("test", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
                 v1 ? GptqDequantizer.ZeroConvention.STORED_MINUS_ONE : GptqDequantizer.ZeroConvention.STORED_AS_IS);
         assertEquals(!actOrder, m.groupsFollowInputs(), "which path runs");
-        assertTrue(VectorKernels.AVAILABLE, "the test JVM adds jdk.incubator.vector (surefire argLine), so both loops are tested");
+        assertTrue(VectorSupport.AVAILABLE, "the test JVM adds jdk.incubator.vector (surefire argLine), so both loops are tested");
         double[] bound = roundingBound(f, x);
         double[] exact = exact(f, x, f.gIdx());
         float[] y = new float[out];
