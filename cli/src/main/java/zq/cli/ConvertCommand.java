@@ -74,6 +74,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (to != null) o = o.withTarget(architecture(to));
         ConvertResult r = CheckpointConverter.convert(model, output, o);
         spec.commandLine().getOut().println(summary(r));
+        if (r.tokenizer() != null) spec.commandLine().getOut().println("  " + r.tokenizer());
         return 0;
     }
 

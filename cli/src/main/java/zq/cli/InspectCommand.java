@@ -14,6 +14,7 @@ import zq.formats.CheckpointStats;
 import zq.formats.DType;
 import zq.formats.ModelConfig;
 import zq.formats.QuantizationConfig;
+import zq.formats.RemoteCode;
 import zq.formats.RopeScaling;
 import zq.formats.SafetensorsFile;
 import zq.formats.TensorInfo;
@@ -34,7 +35,8 @@ import java.util.concurrent.Callable;
  * 4-bit Linear counted as out × in), with the elements actually stored reported beside it.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards and quantization.",
+        description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards, quantization,",
+                "and whether it needs remote code (trust_remote_code) and which files ask for it.",
                 "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape."})
 public final class InspectCommand implements Callable<Integer> {
 
@@ -99,6 +101,14 @@ public final class InspectCommand implements Callable<Integer> {
         QuantizationConfig q = cfg.quantization();
         if (q == null) r.putNull("quantization");
         else r.set("quantization", q.raw());
+        List<RemoteCode.Request> remote = RemoteCode.requests(c.dir());
+        ObjectNode rc = r.putObject("remote_code");
+        rc.put("needed", !remote.isEmpty());
+        ArrayNode requests = rc.putArray("requests");
+        for (RemoteCode.Request q2 : remote) {
+            requests.addObject().put("file", q2.file()).put("key", q2.key()).put("reference", q2.reference())
+                    .put("module_present", q2.modulePresent());
+        }
         if (tensors) {
             ArrayNode list = r.putArray("tensors");
             for (String name : c.tensorNames()) {
@@ -146,6 +156,13 @@ public final class InspectCommand implements Callable<Integer> {
         line(out, "Quantization", q == null ? "none" : String.format(Locale.ROOT,
                 "GPTQ %d-bit, group_size %d, desc_act %s, sym %s, checkpoint_format %s",
                 q.bits(), q.groupSize(), q.descAct(), q.sym(), q.checkpointFormat()));
+        List<RemoteCode.Request> remote = RemoteCode.requests(c.dir());
+        if (remote.isEmpty()) {
+            line(out, "Remote code", "not needed (no file asks for it)");
+        } else {
+            line(out, "Remote code", "needed (trust_remote_code), asked for by:");
+            for (RemoteCode.Request request : remote) line(out, "", request.toString());
+        }
         if (tensors) {
             out.println();
             int width = c.tensorNames().stream().mapToInt(String::length).max().orElse(0);

@@ -63,7 +63,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     boolean descAct;
 
     @Option(names = "--sym", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2, which AutoGPTQ does not load. "
+            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2: GPTQModel and vLLM releases "
+                    + "that handle gptq_v2 load it, AutoGPTQ refuses it, older vLLM misreads it silently. "
                     + "Default: on.")
     boolean sym;
 

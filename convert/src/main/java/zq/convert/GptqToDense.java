@@ -72,7 +72,7 @@ public final class GptqToDense {
                     entries.add(new SafetensorsWriter.Entry(name, dt, p.shape(), new GatherData(p.gather(), dt, allowOverflow)));
                 }
             }
-            return CheckpointConverter.write(gptqDir, outDir, json, SafetensorsWriter.defaultMetadata(), entries, maxShardBytes, true);
+            return CheckpointConverter.write(gptqDir, outDir, json, SafetensorsWriter.defaultMetadata(), entries, maxShardBytes, true, null, null);
         }
     }
 

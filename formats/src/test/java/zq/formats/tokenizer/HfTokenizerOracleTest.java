@@ -92,6 +92,20 @@ class HfTokenizerOracleTest {
         return b;
     }
 
+    /** Replace steps in the normalizer (regex and literal) and after the ByteLevel decoder. */
+    static TokenizerJsonBuilder withReplaces() {
+        TokenizerJsonBuilder b = qwen2Like();
+        var normalizers = TokenizerJsonBuilder.F.arrayNode();
+        normalizers.add(TokenizerJsonBuilder.type("Replace").put("content", "_").set("pattern", TokenizerJsonBuilder.F.objectNode().put("Regex", " {2,}")));
+        normalizers.add(TokenizerJsonBuilder.type("Replace").put("content", "e").set("pattern", TokenizerJsonBuilder.F.objectNode().put("String", "é")));
+        b.set("normalizer", TokenizerJsonBuilder.type("Sequence").set("normalizers", normalizers));
+        var decoders = TokenizerJsonBuilder.F.arrayNode();
+        decoders.add(TokenizerJsonBuilder.byteLevel(true, true));
+        decoders.add(TokenizerJsonBuilder.type("Replace").put("content", "  ").set("pattern", TokenizerJsonBuilder.F.objectNode().put("String", "_")));
+        b.set("decoder", TokenizerJsonBuilder.type("Sequence").set("decoders", decoders));
+        return b;
+    }
+
     void compare(String name, TokenizerJsonBuilder b, boolean addSpecialTokens) throws IOException {
         Path file = b.write(dir.resolve(name + "/tokenizer.json"));
         HfTokenizer mine = HfTokenizer.load(file);
@@ -112,6 +126,9 @@ class HfTokenizerOracleTest {
             }
         }
     }
+
+    @Test
+    void replaceInNormalizerAndDecoder() throws IOException { compare("replaces", withReplaces(), false); }
 
     @Test
     void qwen2Style() throws IOException { compare("qwen2", qwen2Like(), false); }

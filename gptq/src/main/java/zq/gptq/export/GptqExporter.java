@@ -62,8 +62,10 @@ public final class GptqExporter {
         List<String> w = new ArrayList<>();
         if (!c.sym()) {
             w.add("asymmetric quantization (--no-sym) is written as checkpoint_format gptq_v2, because AutoGPTQ's v1 layout "
-                    + "stores zero-1 and cannot hold a zero point of 0 exactly; AutoGPTQ will NOT load this checkpoint "
-                    + "(vLLM's gptq kernel and GPTQModel will), and vLLM cannot use Marlin for it");
+                    + "stores zero-1 and cannot hold a zero point of 0 exactly. Loaders that read gptq_v2: GPTQModel, and vLLM "
+                    + "releases that handle checkpoint_format gptq_v2 (with its gptq kernel; Marlin needs sym). AutoGPTQ will NOT "
+                    + "load this checkpoint (it refuses gptq_v2); older vLLM releases ignore checkpoint_format and read the zeros "
+                    + "as v1, off by one, silently");
         }
         if (!MARLIN_GROUP_SIZES.contains(c.groupSize())) {
             w.add("group size " + c.groupSize() + " is not one of vLLM Marlin's -1, 32, 64, 128; vLLM falls back to its slower gptq kernel");
