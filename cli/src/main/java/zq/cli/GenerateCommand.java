@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import zq.formats.Checkpoint;
-import zq.formats.ModelConfig;
 import zq.formats.text.ChatMessage;
 import zq.formats.text.ChatTemplate;
 import zq.formats.tokenizer.IntList;
@@ -92,7 +91,7 @@ public final class GenerateCommand implements Callable<Integer> {
             });
         }
         if (json) {
-            out.println(ModelConfig.toJson(toJson(r)).trim());
+            out.println(toJson(r));
         } else {
             out.println();
             spec.commandLine().getErr().println(summary(r));

@@ -177,7 +177,7 @@ public final class InspectCommand implements Callable<Integer> {
     private static String attentionKind(ModelConfig cfg) {
         if (cfg.numKvHeads() == cfg.numHeads()) return "MHA";
         if (cfg.numKvHeads() == 1) return "MQA";
-        return "GQA, " + cfg.groupSize() + " query heads per KV head";
+        return "GQA, " + cfg.queryHeadsPerKvHead() + " query heads per KV head";
     }
 
     private static String scaling(RopeScaling s) {

@@ -15,7 +15,8 @@ import java.io.UncheckedIOException;
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
         subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, PplCommand.class,
                 ValidateCommand.class, QuantizeCommand.class, ConvertCommand.class, DequantizeCommand.class, DemoCommand.class,
-                BenchCommand.class, GenerateCommand.class, ChatCommand.class})
+                GenerateCommand.class, ChatCommand.class},
+        footer = {"", "Benchmarks: zq bench NAME --help (the zq launcher runs them from bench/target/zq-bench.jar, built on first use)."})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */
     public static final int EXIT_BAD_INPUT = 2;
@@ -25,19 +26,20 @@ public final class Main implements Runnable {
     @Override public void run() { spec.commandLine().usage(System.out); }
 
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        return withErrorHandling(new CommandLine(new Main()), "zq");
+    }
+
+    /** Bad input (see {@link #isBadInput}) and bad options become one line on stderr, prefixed with {@code prefix}, and exit 2. */
+    public static CommandLine withErrorHandling(CommandLine cl, String prefix) {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (isBadInput(ex)) {
-                commandLine.getErr().println("zq: " + ex.getMessage());
+                commandLine.getErr().println(prefix + ": " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }
             throw ex;
         });
-        // benchmark arguments pass through unparsed, options included
-        cl.getSubcommands().get("bench").getSubcommands().values().stream().filter(c -> c.getCommand() instanceof BenchCommand.PassThrough)
-                .forEach(c -> c.setUnmatchedOptionsArePositionalParams(true));
         cl.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println("zq: " + ex.getMessage());
+            ex.getCommandLine().getErr().println(prefix + ": " + ex.getMessage());
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
             return EXIT_BAD_INPUT;
         });

@@ -8,9 +8,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Checkpoint;
+import zq.formats.HfJson;
 import zq.gptq.pipeline.PeakMemory;
 import zq.runtime.DecoderLayer;
-import zq.formats.ModelConfig;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
 import zq.validate.TokenFile;
@@ -97,7 +97,7 @@ public final class PplCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ObjectNode result = r.toJson();
         result.put("peak_rss_bytes", peak);
-        out.print(json ? ModelConfig.toJson(result)
+        out.print(json ? HfJson.pretty(result)
                 : r.toText() + String.format(Locale.ROOT, "  peak RSS %.0f MiB%n", peak / 1048576.0));
         out.flush();
         return 0;

@@ -11,8 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import zq.convert.ShardSize;
-import zq.formats.ModelConfig;
+import zq.formats.ByteSize;
+import zq.formats.HfJson;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -118,7 +118,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
-        long shardBytes = ShardSize.parse(maxShardSize);
+        long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
         if (report != null && report.toAbsolutePath().normalize().startsWith(output.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--report " + report + " must not be inside the output folder " + output);
@@ -138,9 +138,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         err.flush();
 
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
-        if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
+        if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
+        out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
         return 0;
     }

@@ -55,7 +55,7 @@ public final class CheckpointConverter {
         try (OutputFolder out = OutputFolder.create(outDir)) {
             List<Path> files = ShardedWriter.write(out.dir(), metadata, entries, maxShardBytes);
             ModelConfig.write(config, out.dir().resolve("config.json"));
-            CompanionFiles.copy(modelDir, out.dir(), dense, target, tokenizer, ModelConfig.of(config, out.dir().resolve("config.json")));
+            ConvertedCompanionFiles.copy(modelDir, out.dir(), dense, target, tokenizer, ModelConfig.of(config, out.dir().resolve("config.json")));
             try (Checkpoint written = Checkpoint.open(out.dir())) {
                 // opening re-reads every header and the index and checks the tensor set against the new config
             }

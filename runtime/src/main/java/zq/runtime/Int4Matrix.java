@@ -5,6 +5,8 @@ import zq.formats.CheckpointException;
 import zq.formats.DType;
 import zq.formats.LinearRef;
 import zq.formats.TensorInfo;
+import zq.formats.gptq.Int4Layout;
+import zq.formats.gptq.ZeroFormat;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,7 +14,7 @@ import java.util.stream.IntStream;
 
 /**
  * A GPTQ Int4 Linear multiplied by one vector straight from its packed {@code qweight} (memory-mapped, never
- * unpacked), the layout of {@link GptqDequantizer}. With {@code W[n][k] = s[g][n]·(q[k][n] − z[g][n])} and
+ * unpacked), the layout of {@link Int4Layout}. With {@code W[n][k] = s[g][n]·(q[k][n] − z[g][n])} and
  * {@code g = g_idx[k]}:
  * <pre>
  *   y[n] = Σ_k x[k]·s[g_idx[k]][n]·q[k][n]  −  Σ_g s[g][n]·z[g][n] · (Σ_{k: g_idx[k]=g} x[k])
@@ -42,10 +44,10 @@ public final class Int4Matrix implements MatVec {
      * @param scales  fp32 scales {@code [G × out]}
      */
     public Int4Matrix(String name, ByteBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
-                      GptqDequantizer.ZeroConvention zeros) {
+                      ZeroFormat zeros) {
         this.name = name;
-        this.groups = GptqDequantizer.checkShapes(name, qweight.remaining() / 4, scales, gIdx, in, out);
-        int[] z = GptqDequantizer.unpackZeros(name, qzeros, groups, out, zeros);
+        this.groups = Int4Layout.checkShapes(name, qweight.remaining() / 4, scales, gIdx, in, out);
+        int[] z = Int4Layout.unpackZeros(name, qzeros, groups, out, zeros);
         this.qweight = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
         this.scales = scales;
         this.scaledZeros = new float[scales.length];
@@ -70,7 +72,7 @@ public final class Int4Matrix implements MatVec {
         ByteBuffer words = checkpoint.fileOf(ref.qweight()).map(q);
         return new Int4Matrix(checkpoint.dir() + ": " + ref.prefix(), words, checkpoint.ints(ref.qzeros()),
                 checkpoint.floats(ref.scales()), checkpoint.ints(ref.gIdx()), ref.inFeatures(), ref.outFeatures(),
-                GptqDequantizer.ZeroConvention.of(checkpoint.config().quantization()));
+                checkpoint.config().quantization().zeroFormat());
     }
 
     /** Uses the scalar loops even where the Vector API is available (to test both). */

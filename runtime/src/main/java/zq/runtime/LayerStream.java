@@ -60,9 +60,14 @@ public final class LayerStream implements AutoCloseable {
 
     public OutputHead head() { return head; }
 
-    public DecoderLayer decoder() { return decoder; }
-
     public NativeWorkspace workspace() { return workspace; }
+
+    /**
+     * Runs the next {@code rows} positions of one sequence through layer {@code i} (weights from {@link #loadLayer}),
+     * in place in {@code x}, attending to the positions in {@code cache} and appending these: the prefill of a
+     * prompt for generation, chunk by chunk ({@link DecoderLayer#prefill}).
+     */
+    public void prefill(LayerWeights weights, float[] x, int rows, LayerKv cache) { decoder.prefill(weights, x, rows, cache); }
 
     /** Token embeddings of each window; ids outside the vocabulary are refused. */
     public Activations embed(List<int[]> windows) {

@@ -2,6 +2,7 @@ package zq.runtime;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import zq.formats.gptq.ZeroFormat;
 import zq.runtime.fixtures.GptqFixture;
 
 import java.nio.ByteBuffer;
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fused Int4 matrix-vector product against dequantize-then-multiply in float64 over the weights the
- * layout implies (the fixture's plain loops, not {@link GptqDequantizer}), with act-order g_idx and with
+ * layout implies (the fixture's plain loops, not {@link zq.formats.gptq.Int4Layout}), with act-order g_idx and with
  * groups in input order (the one-scale-per-word path).
  */
 class Int4MatrixTest {
@@ -31,14 +32,14 @@ class Int4MatrixTest {
         ByteBuffer words = ByteBuffer.allocate(4 * f.qweight().length).order(ByteOrder.LITTLE_ENDIAN);
         words.asIntBuffer().put(f.qweight());
         Int4Matrix m = new Int4Matrix("test", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
-                v1 ? GptqDequantizer.ZeroConvention.STORED_MINUS_ONE : GptqDequantizer.ZeroConvention.STORED_AS_IS);
+                v1 ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2);
         assertEquals(!actOrder, m.groupsFollowInputs(), "which path runs");
         assertTrue(VectorSupport.AVAILABLE, "the test JVM adds jdk.incubator.vector (surefire argLine), so both loops are tested");
         double[] bound = roundingBound(f, x);
         double[] exact = exact(f, x, f.gIdx());
         float[] y = new float[out];
         for (Int4Matrix product : new Int4Matrix[]{m, new Int4Matrix("scalar", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
-                v1 ? GptqDequantizer.ZeroConvention.STORED_MINUS_ONE : GptqDequantizer.ZeroConvention.STORED_AS_IS).scalar()}) {
+                v1 ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2).scalar()}) {
             product.multiply(x, y);
             for (int n = 0; n < out; n++) {
                 assertTrue(Math.abs(y[n] - exact[n]) <= bound[n], "column " + n + ": " + y[n] + " vs " + exact[n] + " (bound " + bound[n] + ")");

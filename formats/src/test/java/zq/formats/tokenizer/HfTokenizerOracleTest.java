@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -27,7 +28,7 @@ class HfTokenizerOracleTest {
 
     @BeforeAll
     static void train() {
-        trained = BpeTraining.train(TokenizerBenchmark.mixedText(21, 20_000),
+        trained = BpeTraining.train(MixedText.generate(21, 20_000),
                 Pattern.compile(TokenizerJsonBuilder.QWEN2_REGEX, Pattern.UNICODE_CHARACTER_CLASS), 200);
     }
 
@@ -38,7 +39,7 @@ class HfTokenizerOracleTest {
             "{", "}", "()", "==", " //", "$", "°C"};
 
     static List<String> texts() {
-        List<String> texts = new ArrayList<>(Arrays.asList(TokenizerBenchmark.mixedText(22, 6_000).split("\n")));
+        List<String> texts = new ArrayList<>(Arrays.asList(MixedText.generate(22, 6_000).split("\n")));
         texts.add("");
         Random rnd = new Random(5);
         for (int i = 0; i < 300; i++) {

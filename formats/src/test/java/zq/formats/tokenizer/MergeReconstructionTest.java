@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class MergeReconstructionTest {
 
     @Test
     void mergesOfATrainedVocabularyAreItsTrainingHistory() throws IOException {
-        BpeTraining.Vocabulary v = BpeTraining.train(TokenizerBenchmark.mixedText(41, 20_000), SPLIT, 300);
+        BpeTraining.Vocabulary v = BpeTraining.train(MixedText.generate(41, 20_000), SPLIT, 300);
         TiktokenRanks r = TiktokenRanks.read(v.writeTiktoken(dir.resolve("trained.tiktoken")));
         MergeReconstruction m = MergeReconstruction.of(r);
         Map<Integer, int[]> firstMergeOf = new HashMap<>();
@@ -82,7 +83,7 @@ class MergeReconstructionTest {
 
     @Test
     void mergePriorityReproducesTiktokenOnATrainedVocabulary() throws IOException {
-        BpeTraining.Vocabulary v = BpeTraining.train(TokenizerBenchmark.mixedText(42, 20_000), SPLIT, 300);
+        BpeTraining.Vocabulary v = BpeTraining.train(MixedText.generate(42, 20_000), SPLIT, 300);
         List<byte[]> tokens = new ArrayList<>(v.tokens());
         for (String w : new String[] {" quantization", "模型量化", " tokenizers"}) {
             byte[] b = w.getBytes(StandardCharsets.UTF_8);
@@ -92,7 +93,7 @@ class MergeReconstructionTest {
         MergeReconstruction m = MergeReconstruction.of(r);
         NaiveTiktoken naive = new NaiveTiktoken(tokens, SPLIT);
         Random rnd = new Random(6);
-        String text = TokenizerBenchmark.mixedText(43, 20_000);
+        String text = MixedText.generate(43, 20_000);
         for (String line : text.split("\n")) assertEquals(naive.encodeOrdinary(line), mergeBpe(m, line), line);
         for (int i = 0; i < 200; i++) {
             StringBuilder sb = new StringBuilder();

@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,8 +58,8 @@ class ZhinaoTokenizerJsonTest {
 
     /** Chinese, English and code, every space run of 1..17 and tabs, 360's markup, specials as user text, digits, emoji, CRLF. */
     static List<String> corpus() throws Exception {
-        List<String> texts = new ArrayList<>(Arrays.asList(TokenizerBenchmark.mixedText(31, 12_000).split("\n")));
-        texts.add(TokenizerBenchmark.mixedText(32, 4_000));
+        List<String> texts = new ArrayList<>(Arrays.asList(MixedText.generate(31, 12_000).split("\n")));
+        texts.add(MixedText.generate(32, 4_000));
         for (int n = 1; n <= 17; n++) {
             String run = " ".repeat(n);
             texts.add("x" + run + "y");
@@ -164,7 +165,7 @@ class ZhinaoTokenizerJsonTest {
     @Test
     void wordsUnreachableByMergesNeedIgnoreMerges() throws Exception {
         Pattern split = Pattern.compile(ZhinaoTokenizer.SPLIT_REGEX, Pattern.UNICODE_CHARACTER_CLASS);
-        BpeTraining.Vocabulary trained = BpeTraining.train(TokenizerBenchmark.mixedText(33, 15_000), split, 150);
+        BpeTraining.Vocabulary trained = BpeTraining.train(MixedText.generate(33, 15_000), split, 150);
         List<byte[]> tokens = new ArrayList<>(trained.tokens());
         List<String> words = List.of(" quantization", " 模型量化", " Zhinao", " tokenizers");
         for (String w : words) tokens.add(w.getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -75,7 +75,7 @@ public final class Session implements AutoCloseable {
         }
         Activations x = stream.embed(List.of(rest));
         float[] hidden = x.windows().get(0);
-        for (int i = 0; i < stream.layerCount(); i++) stream.decoder().prefill(stream.loadLayer(i), hidden, rest.length, cache.layer(i));
+        for (int i = 0; i < stream.layerCount(); i++) stream.prefill(stream.loadLayer(i), hidden, rest.length, cache.layer(i));
         ids = sequence.clone();
         int h = checkpoint.config().hiddenSize();
         return decoder.logits(Arrays.copyOfRange(hidden, (rest.length - 1) * h, rest.length * h));

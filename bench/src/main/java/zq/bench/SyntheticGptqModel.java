@@ -1,4 +1,4 @@
-package zq.gptq.bench;
+package zq.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Checkpoint;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Architecture;
 import zq.formats.CheckpointException;
+import zq.formats.CompanionFiles;
 import zq.formats.ModelConfig;
 
 import java.io.IOException;
@@ -17,12 +18,12 @@ import java.util.stream.Stream;
 
 /**
  * The companion files of a converted checkpoint: the shared set (tokenizer, generation settings,
- * remote code, licence; {@link zq.formats.CompanionFiles}) plus, for a GPTQ output, its
+ * remote code, licence; {@link CompanionFiles}) plus, for a GPTQ output, its
  * quantize_config.json pointed at the new weight files. A Qwen2 output gets no remote-code files
  * and stock tokenizer files, a Zhinao output 360's tokenizer_config.json ({@link TokenizerFiles}).
  */
-final class CompanionFiles {
-    private CompanionFiles() {}
+final class ConvertedCompanionFiles {
+    private ConvertedCompanionFiles() {}
 
     /**
      * Copies the companion files of {@code from} into {@code to}. With {@code dense} the GPTQ
@@ -32,7 +33,7 @@ final class CompanionFiles {
      */
     static List<String> copy(Path from, Path to, boolean dense, Architecture target, TokenizerFiles tokenizer,
                              ModelConfig outConfig) throws IOException {
-        List<String> copied = new ArrayList<>(zq.formats.CompanionFiles.copy(from, to,
+        List<String> copied = new ArrayList<>(CompanionFiles.copy(from, to,
                 target == Architecture.QWEN2 ? TokenizerFiles::isRemoteCode : name -> false));
         if (tokenizer != null && target == Architecture.QWEN2) tokenizer.writeQwen2(from, to, outConfig.maxPositionEmbeddings());
         if (tokenizer != null && target == Architecture.ZHINAO) tokenizer.writeZhinao(from, to);
