@@ -69,15 +69,14 @@ public final class PrefillBenchmark implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "prefill of one layer at hidden %d, %d/%d heads, intermediate %d, chunks of %d positions; %d cores%n",
                 hidden, heads, kvHeads, intermediate, chunk, Runtime.getRuntime().availableProcessors());
-        out.println("tokens   seconds  tokens/s  KV cache MB  peak RSS MB  peak RssAnon MB  RssAnon growth KB/token");
+        out.println("tokens   seconds  tokens/s  KV cache MB  peak RSS MB  RSS growth KB/token");
         JsonNode first = rows.get(0);
         for (JsonNode r : rows) {
             long len = r.get("tokens").asLong(), len0 = first.get("tokens").asLong();
             String growth = len == len0 ? "-" : String.format(Locale.ROOT, "%.1f",
-                    (r.get("rss_anon").asDouble() - first.get("rss_anon").asDouble()) / 1024 / (len - len0));
-            out.printf(Locale.ROOT, "%6d  %8.1f  %8.1f  %11.1f  %11.0f  %15.0f  %s%n", len, r.get("seconds").asDouble(),
-                    len / r.get("seconds").asDouble(), r.get("kv_bytes").asDouble() / 1e6, r.get("vm_hwm").asDouble() / 1048576,
-                    r.get("rss_anon").asDouble() / 1048576, growth);
+                    (r.get("vm_hwm").asDouble() - first.get("vm_hwm").asDouble()) / 1024 / (len - len0));
+            out.printf(Locale.ROOT, "%6d  %8.1f  %8.1f  %11.1f  %11.0f  %s%n", len, r.get("seconds").asDouble(),
+                    len / r.get("seconds").asDouble(), r.get("kv_bytes").asDouble() / 1e6, r.get("vm_hwm").asDouble() / 1048576, growth);
         }
         out.printf(Locale.ROOT, "Linear terms: hidden states %d KB/token (fp32) + K and V %d KB/token + a chunk working set bounded by --chunk.%n",
                 hidden * 4 / 1024, 2 * kvHeads * (hidden / heads) * 4 / 1024);
@@ -95,8 +94,7 @@ public final class PrefillBenchmark implements Callable<Integer> {
     /** One length in this JVM: the layer's prefill over {@code length} positions, one JSON object. */
     private JsonNode run(Path model, int length) {
         try (Checkpoint ck = Checkpoint.open(model); NativeWorkspace w = new NativeWorkspace();
-             LayerStream stream = new LayerStream(ck, chunk, 0, w); LayerKv cache = new LayerKv(ck.config().numKvHeads(), ck.config().headDim());
-             AnonRssSampler anon = new AnonRssSampler(20)) {
+             LayerStream stream = new LayerStream(ck, chunk, 0, w); LayerKv cache = new LayerKv(ck.config().numKvHeads(), ck.config().headDim())) {
             int[] tokens = new int[length];
             for (int i = 0; i < length; i++) tokens[i] = (i * 7919) % 1024;
             LayerWeights weights = stream.loadLayer(0);
@@ -106,7 +104,7 @@ public final class PrefillBenchmark implements Callable<Integer> {
             stream.prefill(weights, x.windows().get(0), length, cache);
             double seconds = (System.nanoTime() - t0) / 1e9;
             return JSON.createObjectNode().put("tokens", length).put("seconds", seconds).put("kv_bytes", cache.bytes())
-                    .put("vm_hwm", PeakMemory.peakRssBytes()).put("rss_anon", anon.peakBytes());
+                    .put("vm_hwm", PeakMemory.peakRssBytes());
         }
     }
 

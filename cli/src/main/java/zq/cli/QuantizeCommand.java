@@ -11,8 +11,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import zq.convert.gguf.GgufExporter;
 import zq.formats.ByteSize;
 import zq.formats.HfJson;
+import zq.formats.OutputFolder;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -25,6 +27,8 @@ import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
 import zq.gptq.pipeline.QuantizedLayer;
+import zq.gptq.pipeline.SgemmProbe;
+import zq.gptq.pipeline.WorkEstimate;
 
 /**
  * {@code zq quantize}: a dense model folder to an AutoGPTQ-layout GPTQ Int4 folder, one decoder layer at a time.
@@ -90,7 +94,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Format of --calib; by default taken from its extension. Text formats use the model's tokenizer.")
     String calibFormat;
 
-    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128", description = "Calibration windows. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128",
+            description = "Calibration windows. They never overlap: N windows of L tokens at seeded positions, every token "
+                    + "used once when the data holds exactly N x L tokens; more than fit is an error that says how many do. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int nsamples;
 
     @Option(names = "--seqlen", paramLabel = "L", defaultValue = "2048", description = "Tokens per calibration window. Default: ${DEFAULT-VALUE}.")
@@ -114,12 +121,20 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as one JSON object.")
     boolean json;
 
+    @Option(names = "--format", paramLabel = "gptq|gguf", defaultValue = "gptq",
+            description = "gptq: an AutoGPTQ-layout folder OUT_DIR; gguf: one llama.cpp file OUT.gguf whose Linears are the GPTQ "
+                    + "codes as Q4_0 blocks (sym) or Q4_1 (asym); needs a group size that is a multiple of 32 or -1, and "
+                    + "--desc-act only with --static-groups. Default: ${DEFAULT-VALUE}.")
+    String format;
+
     @Override public Integer call() throws IOException {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
         long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
+        checkGgufSettings();
+        boolean gguf = "gguf".equals(format);
         if (report != null && report.toAbsolutePath().normalize().startsWith(output.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--report " + report + " must not be inside the output folder " + output);
         }
@@ -137,6 +152,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String w : GptqExporter.warnings(options)) err.println("zq: warning: " + w);
         err.flush();
 
+        if (gguf) return quantizeToGguf(options, calibration, shardBytes, err);
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
         if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
         PrintWriter out = spec.commandLine().getOut();
@@ -145,22 +161,84 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One stderr line per quantized Linear (layer i/n, module, loss, ETA) and one per finished layer. */
-    private static ProgressListener progress(PrintWriter err) {
+    /** Refuses, before any work, settings whose groups do not fall on Q4 blocks of 32 inputs. */
+    private void checkGgufSettings() {
+        if (!"gguf".equals(format) && !"gptq".equals(format)) {
+            throw new IllegalArgumentException("--format '" + format + "' is not gptq or gguf");
+        }
+        if (!"gguf".equals(format)) return;
+        if (groupSize != -1 && (groupSize <= 0 || groupSize % 32 != 0)) {
+            throw new IllegalArgumentException("--format gguf needs --group-size -1 or a multiple of 32 (Q4 blocks hold 32 inputs of one "
+                    + "group), got " + groupSize);
+        }
+        if (descAct && !staticGroups) {
+            throw new IllegalArgumentException("--format gguf with --desc-act needs --static-groups: act-order alone scatters each group's "
+                    + "inputs, so no block of 32 consecutive inputs shares one scale");
+        }
+        if (java.nio.file.Files.exists(output)) throw new IllegalArgumentException(output + ": output file already exists");
+    }
+
+    /** Quantizes into a hidden GPTQ folder beside OUT.gguf, exports that, and removes the folder. */
+    private int quantizeToGguf(PipelineOptions options, Calibration calibration, long shardBytes, PrintWriter err) throws IOException {
+        Path abs = output.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        Path work = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".gptq-");
+        try {
+            Path gptq = work.resolve("gptq");
+            QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, gptq, options, calibration, shardBytes), progress(err));
+            if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
+            String name = model.toAbsolutePath().normalize().getFileName() + "-gptq";
+            GgufExporter.Result g = GgufExporter.export(gptq, output, null, name, line -> { });
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(ConvertCommand.ggufSummary(g));
+            out.flush();
+            return 0;
+        } finally {
+            OutputFolder.deleteTree(work);
+        }
+    }
+
+    /**
+     * Before the first layer, the work ahead and the time it takes at this machine's sgemm rate (a second-long probe),
+     * with the flags that shorten it; then one stderr line per quantized Linear and one per finished layer, with an ETA
+     * from the average finished layer (from the estimate until the first layer is done).
+     */
+    private ProgressListener progress(PrintWriter err) {
         return new ProgressListener() {
+            private double estimatedSeconds = Double.NaN;
+
+            @Override public void planned(WorkEstimate work) {
+                double rate = SgemmProbe.flopsPerSecond(1.0);
+                estimatedSeconds = work.seconds(rate);
+                err.printf(Locale.ROOT, "zq: work: %s (forward %s at %.2f forwards per layer, Hessians %s, solves %s) "
+                                + "over %d calibration tokens; at this machine's sgemm rate of %.0f GFLOP/s that is at least %s%n",
+                        flops(work.totalFlops()), flops(work.forwardFlops()), work.forwardsPerLayer(), flops(work.hessianFlops()),
+                        flops(work.solveFlops()), work.tokens(), rate / 1e9, duration(estimatedSeconds));
+                if (estimatedSeconds > 15 * 60) {
+                    err.printf(Locale.ROOT, "zq: to shorten it: fewer calibration tokens (--nsamples %d --seqlen %d now; forward and "
+                            + "Hessian work grow with their product, e.g. --nsamples 16 --seqlen 512), --hessian opencl on a GPU%n",
+                            nsamples, seqlen);
+                }
+                err.flush();
+            }
+
             @Override public void moduleDone(ModuleReport module, QuantizedLinear result, Progress p) {
                 String loss = module.gptq() == null ? "rtn" : String.format(Locale.ROOT, "loss %.4g", module.loss());
                 String damp = module.gptq() != null && module.gptq().dampRaised()
                         ? String.format(Locale.ROOT, " (damp raised to %.4g)", module.gptq().dampPercentUsed()) : "";
                 err.printf(Locale.ROOT, "zq: layer %d/%d %-28s %s%s  %.2f s  ETA %s%n", p.layer() + 1, p.layers(),
-                        shortName(module), loss, damp, module.solveSeconds(), duration(p.etaSeconds()));
+                        shortName(module), loss, damp, module.solveSeconds(), eta(p));
                 err.flush();
             }
 
             @Override public void layerDone(QuantizedLayer layer, Progress p) {
-                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(),
-                        duration(p.etaSeconds()));
+                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(), eta(p));
                 err.flush();
+            }
+
+            private String eta(Progress p) {
+                if (p.layersDone() > 0 || !Double.isFinite(estimatedSeconds)) return duration(p.etaSeconds());
+                return "~" + duration(Math.max(0, estimatedSeconds - p.elapsedSeconds())) + " (estimate)";
             }
         };
     }
@@ -169,6 +247,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     private static String shortName(ModuleReport m) {
         String prefix = "model.layers." + m.layer() + ".";
         return m.name().startsWith(prefix) ? m.name().substring(prefix.length()) : m.name();
+    }
+
+    /** "3.35 TFLOP", "41.2 GFLOP". */
+    static String flops(double f) {
+        return f >= 1e12 ? String.format(Locale.ROOT, "%.2f TFLOP", f / 1e12) : String.format(Locale.ROOT, "%.1f GFLOP", f / 1e9);
     }
 
     static String duration(double seconds) {

@@ -60,6 +60,9 @@ public final class LayerStream implements AutoCloseable {
 
     public OutputHead head() { return head; }
 
+    /** The layer computation, for callers that run a layer step by step (GPTQ's staged forward). */
+    public DecoderLayer decoder() { return decoder; }
+
     public NativeWorkspace workspace() { return workspace; }
 
     /**

@@ -117,11 +117,11 @@ public final class TokenDecoder implements AutoCloseable {
         }
         float[] mixed = new float[qWidth];
         attention.apply(q, k, v, 0, 1, cache, mixed);
-        DecoderLayer.addInPlace(x, l.o().apply(mixed));
+        LayerSteps.addInPlace(x, l.o().apply(mixed));
         h = RmsNorm.apply(x, 1, l.postNorm(), config.rmsNormEps());
         float[] gate = l.gate().apply(h), up = l.up().apply(h);
-        DecoderLayer.swiGlu(gate, up);
-        DecoderLayer.addInPlace(x, l.down().apply(gate));
+        LayerSteps.swiGlu(gate, up);
+        LayerSteps.addInPlace(x, l.down().apply(gate));
     }
 
     @Override public void close() { workspace.close(); }
