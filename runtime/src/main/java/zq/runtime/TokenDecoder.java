@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * Runs one token at a time through every layer against a {@link KvCache}, reading the weights where they
  * are stored ({@link MatVec}: mapped BF16/F16/F32 rows, or GPTQ Int4 packed words); only norms, biases and
- * GPTQ scales are held as fp32. The arithmetic is that of {@link DecoderLayer} for one row: the same
+ * GPTQ scales are held as fp32. The arithmetic is that of {@link LayerSteps} for one row: the same
  * RMSNorm, RoPE, attention and SwiGLU code, with matrix-vector products in place of gemms.
  * Not thread-safe; close it to free its native workspace.
  */
