@@ -30,14 +30,17 @@ public final class LayerSteps {
     private final Attention attention;
     private final FusedQkv fused;
     private final NativeWorkspace workspace;
+    private final LayerKv scratch;
     private final Map<Kind, Resident> resident = new EnumMap<>(Kind.class);
     private LayerWeights weights;
 
     /** A group's weights in native memory, one matrix per Linear of {@code from} (q/k/v stacked into one), and their biases. */
     private record Resident(List<Linear> from, List<NativeMatrix> matrices, QkvProjection qkv) {}
 
-    LayerSteps(ModelConfig config, Attention attention, FusedQkv fused, NativeWorkspace workspace, LayerWeights weights) {
+    /** @param scratch keys and values of chunks of whole windows (each window resets it) */
+    LayerSteps(ModelConfig config, Attention attention, FusedQkv fused, NativeWorkspace workspace, LayerKv scratch, LayerWeights weights) {
         this.config = config;
+        this.scratch = scratch;
         this.attention = attention;
         this.fused = fused;
         this.workspace = workspace;
@@ -88,7 +91,7 @@ public final class LayerSteps {
             case ATTENTION -> {
                 QkvProjection p = r.qkv();
                 float[][] qkv = p.split(addBias(r.matrices().get(0).multiplyTransposed(input, rows), p.bias(), rows), rows);
-                yield attention.apply(qkv[0], qkv[1], qkv[2], c.lengths());
+                yield attend(qkv, c);
             }
             case OUTPUT -> {
                 addInPlace(c.x(), multiply(r, 0, input, rows));
@@ -105,6 +108,21 @@ public final class LayerSteps {
                 yield null;
             }
         };
+    }
+
+    /**
+     * Attention for the chunk's rows: whole windows through the scratch cache, or a run of positions of a longer
+     * sequence against its cache, which is first cut back to the run's start (so a step may run again, as GPTQ does
+     * after quantising a group, provided the runs of one sequence go in order).
+     */
+    private float[] attend(float[][] qkv, Chunk c) {
+        if (c.cache() == null) return attention.apply(qkv[0], qkv[1], qkv[2], c.lengths(), scratch);
+        LayerKv kv = c.cache();
+        if (c.start() == 0) kv.reset(c.sequenceLength());
+        else kv.truncate(c.start());
+        float[] out = new float[c.rows() * config.numHeads() * config.headDim()];
+        attention.apply(qkv[0], qkv[1], qkv[2], 0, c.rows(), kv, out);
+        return out;
     }
 
     /** The whole layer on one chunk, updating its residual stream in place; {@code observer} sees each group's input. */
@@ -163,7 +181,7 @@ public final class LayerSteps {
     }
 
     /** {@code gate ← silu(gate) · up}, silu(g) = g / (1 + e^−g), in fp32 as PyTorch computes it. */
-    private static void swiGlu(float[] gate, float[] up) {
+    static void swiGlu(float[] gate, float[] up) {
         int pieces = (gate.length + PIECE - 1) / PIECE;
         IntStream.range(0, pieces).parallel().forEach(p -> {
             for (int i = p * PIECE, end = Math.min(gate.length, i + PIECE); i < end; i++) {
@@ -176,7 +194,7 @@ public final class LayerSteps {
     /** Elements per task of the element-wise loops: large enough that a task is a tight loop. */
     private static final int PIECE = 1 << 16;
 
-    private static void addInPlace(float[] x, float[] y) {
+    static void addInPlace(float[] x, float[] y) {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 }
