@@ -2,14 +2,10 @@ package zq.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import zq.formats.CheckpointException;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Entry point of the {@code zq} command. Each subcommand lives in its own class and simply throws
- * on bad input; this class turns such errors into one line on stderr and exit code 2.
+ * on bad input; this class turns such errors into one line on stderr and exit code 2 ({@link Failures}).
  */
 @Command(name = "zq", mixinStandardHelpOptions = true, version = "zq 0.1.0",
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
@@ -18,7 +14,7 @@ import java.io.UncheckedIOException;
                 BenchCommand.class})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */
-    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_BAD_INPUT = Failures.EXIT_BAD_INPUT;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -26,26 +22,32 @@ public final class Main implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (isBadInput(ex)) {
-                commandLine.getErr().println("zq: " + ex.getMessage());
-                return EXIT_BAD_INPUT;
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> fail(commandLine, ex));
+        // an Error (out of memory above all) is not an Exception, so it passes the handler above: catch it here
+        CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return runLast.execute(parseResult);
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                return fail(parseResult.commandSpec().commandLine(), e);
             }
-            throw ex;
         });
         // benchmark arguments pass through unparsed, options included
         cl.getSubcommands().get("bench").getSubcommands().values().forEach(c -> c.setUnmatchedOptionsArePositionalParams(true));
         cl.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println("zq: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("zq: " + Failures.oneLine(String.valueOf(ex.getMessage())));
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
             return EXIT_BAD_INPUT;
         });
         return cl;
     }
 
-    static boolean isBadInput(Throwable ex) {
-        return ex instanceof CheckpointException || ex instanceof IllegalArgumentException
-                || ex instanceof IOException || ex instanceof UncheckedIOException;
+    private static int fail(CommandLine commandLine, Throwable ex) {
+        if (Failures.outOfMemory(ex) != null) System.gc(); // so "in use" counts what is still reachable
+        commandLine.getErr().println("zq: " + Failures.message(ex));
+        if (System.getenv(Failures.DEBUG_ENV) != null) ex.printStackTrace(commandLine.getErr());
+        commandLine.getErr().flush();
+        return Failures.exitCode(ex);
     }
 
     public static void main(String[] args) {

@@ -2,8 +2,8 @@ package zq.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -107,7 +107,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Largest weight file before HF shards plus an index are written. Default: ${DEFAULT-VALUE}.")
     String maxShardSize;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report: per-Linear loss and damping, time per phase, peak memory.")
+    @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report: per-Linear loss and damping, time per phase, peak memory. It is complete "
+            + "before OUT_DIR appears; it may not be an input or lie inside an input folder, and an existing file is "
+            + "replaced only if it is a zq report.")
     Path report;
 
     @Option(names = "--json", description = "Print the summary as one JSON object.")
@@ -119,9 +121,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
         long shardBytes = ShardSize.parse(maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
-        if (report != null && report.toAbsolutePath().normalize().startsWith(output.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("--report " + report + " must not be inside the output folder " + output);
-        }
+        ReportFile reportFile = report == null ? null : ReportFile.check(report, "quantize", output, Arrays.asList(model, calib));
         Calibration calibration = null;
         if (m == QuantizeMethod.GPTQ) {
             if (calib == null) {
@@ -136,8 +136,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String w : GptqExporter.warnings(options)) err.println("zq: warning: " + w);
         err.flush();
 
-        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
-        if (report != null) Files.writeString(report, ModelConfig.toJson(r.reportJson()));
+        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err),
+                done -> { if (reportFile != null) reportFile.write(done.reportJson()); });
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
         out.flush();

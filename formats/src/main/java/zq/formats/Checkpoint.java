@@ -1,7 +1,6 @@
 package zq.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,8 +23,6 @@ import java.util.stream.Stream;
  * read lazily from the memory-mapped files.
  */
 public final class Checkpoint implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final Path dir;
     private final ModelConfig config;
     private final ModelLayout layout;
@@ -91,12 +88,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static Map<String, String> weightMap(Path index) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(index.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.read(index);
         JsonNode wm = root == null ? null : root.get("weight_map");
         if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": missing weight_map object");
         Map<String, String> m = new LinkedHashMap<>();

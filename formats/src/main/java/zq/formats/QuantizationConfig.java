@@ -11,6 +11,18 @@ public record QuantizationConfig(int bits, int groupSize, boolean descAct, boole
     /** v2 stores zero points as they are; v1 ("gptq") stores zero − 1. */
     public boolean zerosStoredMinusOne() { return !"gptq_v2".equals(checkpointFormat); }
 
+    /** The first field (bits, group_size, desc_act, sym, checkpoint_format) on which the two differ, or null. */
+    public String firstDifference(QuantizationConfig o) {
+        if (bits != o.bits) return "bits " + o.bits + " (config.json: " + bits + ")";
+        if (groupSize != o.groupSize) return "group_size " + o.groupSize + " (config.json: " + groupSize + ")";
+        if (descAct != o.descAct) return "desc_act " + o.descAct + " (config.json: " + descAct + ")";
+        if (sym != o.sym) return "sym " + o.sym + " (config.json: " + sym + ")";
+        if (!checkpointFormat.equals(o.checkpointFormat)) {
+            return "checkpoint_format " + o.checkpointFormat + " (config.json: " + checkpointFormat + ")";
+        }
+        return null;
+    }
+
     public static QuantizationConfig parse(JsonNode q, Path source) {
         if (q == null || q.isNull()) return null;
         String method = q.path("quant_method").asText("gptq");

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -45,11 +46,13 @@ public final class SafetensorsWriter {
      */
     public static void write(Path file, Map<String, String> metadata, List<Entry> entries) throws IOException {
         byte[] header = header(metadata, entries);
+        String writing = "the header";
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             TensorData.writeAll(ch, len);
             TensorData.writeAll(ch, ByteBuffer.wrap(header));
             for (Entry e : entries) {
+                writing = "tensor '" + e.name() + "'";
                 // The file channel itself is handed over so copies from other files can use transferTo's
                 // fast path; its position counts what the data wrote either way.
                 long before = ch.position();
@@ -60,6 +63,27 @@ public final class SafetensorsWriter {
                             + " bytes, expected " + e.byteSize());
                 }
             }
+        } catch (IOException e) {
+            throw withPath(file, writing, e);
+        }
+    }
+
+    /**
+     * A write error that names the file: the kernel's "No space left on device" (ENOSPC) carries no path, and a user
+     * with several disks needs to know which one is full.
+     */
+    static IOException withPath(Path file, String writing, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains(file.toString()) || (e instanceof java.nio.file.FileSystemException f && f.getFile() != null)) return e;
+        return new IOException(file + ": cannot write " + writing + ": " + m, e);
+    }
+
+    /** Writes a small text file (config, index), naming the file in any error. */
+    static void writeText(Path file, String text) throws IOException {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw withPath(file, "it", e);
         }
     }
 

@@ -2,7 +2,6 @@ package zq.gptq.export;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,6 +72,16 @@ public final class GptqExporter {
 
     /** Runs the whole quantisation and writes the output folder. */
     public static QuantizeResult run(QuantizeRequest request, ProgressListener listener) throws IOException {
+        return run(request, listener, r -> { });
+    }
+
+    /** Work that must be complete before the output folder appears (a report file); a failure discards the output. */
+    public interface BeforeCommit {
+        void accept(QuantizeResult result) throws IOException;
+    }
+
+    /** As {@link #run(QuantizeRequest, ProgressListener)}, calling {@code beforeCommit} just before the folder is renamed into place. */
+    public static QuantizeResult run(QuantizeRequest request, ProgressListener listener, BeforeCommit beforeCommit) throws IOException {
         long t0 = System.nanoTime();
         PhaseTimes times = new PhaseTimes();
         try (Checkpoint input = Checkpoint.open(request.input());
@@ -91,15 +100,17 @@ public final class GptqExporter {
                 }
                 cursor.checkFinished();
                 ModelConfig.write(config, out.dir().resolve("config.json"));
-                Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), ModelConfig.toJson(quantization));
+                ModelConfig.write(quantization, out.dir().resolve(ModelConfig.QUANTIZE_CONFIG));
                 companions = CompanionFiles.copy(request.input(), out.dir());
                 times.add(Phase.WRITE, System.nanoTime() - w0 - cursor.pipelineNanos());
+                QuantizeResult result = new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(),
+                        request.calibration(), input.config().numLayers(), cursor.modules(), cursor.layerSeconds(),
+                        times.asSeconds(), (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(),
+                        PeakMemory.peakRssBytes(), weightFiles, companions, warnings(request.options()));
+                beforeCommit.accept(result);
                 out.commit();
+                return result;
             }
-            return new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(), request.calibration(),
-                    input.config().numLayers(), cursor.modules(), cursor.layerSeconds(), times.asSeconds(),
-                    (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(), PeakMemory.peakRssBytes(), weightFiles,
-                    companions, warnings(request.options()));
         }
     }
 
