@@ -55,6 +55,12 @@ public final class Checkpoint implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         Path index = dir.resolve(ShardedWriter.INDEX_FILE);
         List<Path> shardPaths = Files.isRegularFile(index) ? shardsFromIndex(dir, index) : listSafetensors(dir);
+        Path single = dir.resolve(ShardedWriter.SINGLE_FILE);
+        if (Files.isRegularFile(index) && Files.exists(single) && !shardPaths.contains(single.toAbsolutePath().normalize())) {
+            // transformers loads model.safetensors first and never looks at the index: the two readers would disagree
+            throw new CheckpointException(dir + ": has both " + ShardedWriter.SINGLE_FILE + " and " + ShardedWriter.INDEX_FILE
+                    + " (which does not list it); transformers would load " + ShardedWriter.SINGLE_FILE + " alone. Remove one of them");
+        }
         List<SafetensorsFile> files = new ArrayList<>();
         Map<String, SafetensorsFile> owner = new LinkedHashMap<>();
         try {

@@ -5,9 +5,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
+
+import zq.formats.text.CompressedFiles;
 
 /**
  * JSON input files (config.json, quantize_config.json, the shard index, tokenizer.json, calibration data) read with
@@ -35,7 +36,6 @@ public final class JsonFiles {
             String what = String.valueOf(j.getOriginalMessage()).lines().findFirst().orElse("").strip();
             return "not valid JSON: " + what + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
         }
-        if (e instanceof EOFException) return "unexpected end of file (truncated?)";
-        return "cannot read: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        return CompressedFiles.describe(e);
     }
 }

@@ -161,6 +161,17 @@ public final class ModelConfig {
     public QuantizationConfig quantization() { return quantization; }
     public boolean isQuantized() { return quantization != null; }
 
+    /**
+     * Refuses windows longer than the positions the model was trained on: RoPE past max_position_embeddings gives a
+     * perplexity (or Hessians) that describe nothing about the model as it is used.
+     */
+    public void checkSeqLen(int seqLen, Path model) {
+        if (seqLen > maxPositionEmbeddings) {
+            throw new CheckpointException(model + ": --seqlen " + seqLen + " exceeds max_position_embeddings " + maxPositionEmbeddings
+                    + " of config.json; pass --seqlen " + maxPositionEmbeddings + " or less");
+        }
+    }
+
     /** Query heads per KV head. */
     public int groupSize() { return numHeads / numKvHeads; }
 

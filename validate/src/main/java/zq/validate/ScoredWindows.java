@@ -18,12 +18,7 @@ final class ScoredWindows {
         int seqLen = options.seqLen();
         for (Checkpoint m : models) {
             TokenFile.checkVocabulary(tokens, m.config().vocabSize(), m.dir().toString());
-            int maxPositions = m.config().maxPositionEmbeddings();
-            if (seqLen > maxPositions) {
-                // RoPE past the trained length gives a perplexity that describes nothing (issue 13: 206.7 instead of 158)
-                throw new CheckpointException(m.dir() + ": --seqlen " + seqLen + " exceeds max_position_embeddings " + maxPositions
-                        + " of config.json; pass --seqlen " + maxPositions + " or less");
-            }
+            m.config().checkSeqLen(seqLen, m.dir());
         }
         if (tokens.length < seqLen) {
             throw new CheckpointException("the text has " + tokens.length + " tokens, fewer than one window of --seqlen " + seqLen

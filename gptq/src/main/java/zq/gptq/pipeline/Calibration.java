@@ -3,6 +3,7 @@ package zq.gptq.pipeline;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import zq.formats.ModelConfig;
 import zq.formats.text.CorpusFormat;
 import zq.formats.text.TextCorpus;
 import zq.formats.tokenizer.TokenizerLoader;
@@ -48,7 +49,10 @@ public record Calibration(String source, int seqlen, long seed, List<int[]> wind
      */
     public static Calibration load(Path file, String format, Path modelDir, int nsamples, int seqlen, long seed) {
         CorpusFormat f = format == null ? CorpusFormat.detect(file) : CorpusFormat.parse(format);
+        ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
+        config.checkSeqLen(seqlen, modelDir);
         TextCorpus corpus = TextCorpus.load(file, f, f == CorpusFormat.TOKENS ? null : TokenizerLoader.load(modelDir));
+        TextCorpus.checkIds(corpus.tokens(), config.vocabSize(), file.toString(), modelDir.toString());
         return sample(corpus, nsamples, seqlen, seed);
     }
 
