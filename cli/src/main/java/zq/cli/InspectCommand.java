@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointStats;
+import zq.formats.CheckpointValues;
 import zq.formats.DType;
 import zq.formats.ModelConfig;
 import zq.formats.QuantizationConfig;
@@ -35,7 +36,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards and quantization.",
-                "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape."})
+                "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape, if any "
+                        + "floating-point value is NaN or infinite, or if a GPTQ g_idx names a group its scales lack "
+                        + "(--no-values skips reading the values)."})
 public final class InspectCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Folder with config.json and safetensors weights.")
@@ -47,6 +50,9 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--tensors", description = "Also list every tensor: name, dtype, shape, shard.")
     boolean tensors;
 
+    @Option(names = "--no-values", description = "Check headers and shapes only; do not read every value (NaN/Inf, g_idx range).")
+    boolean noValues;
+
     @Spec CommandSpec spec;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -54,6 +60,7 @@ public final class InspectCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (Checkpoint c = Checkpoint.open(model)) {
+            if (!noValues) CheckpointValues.checkAll(c);
             CheckpointStats stats = CheckpointStats.of(c);
             if (json) {
                 out.println(JSON.writeValueAsString(report(c, stats)));

@@ -43,7 +43,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Dense model folder: config.json and safetensors weights.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist).")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist: an existing folder, even empty, or a link is refused).")
     Path output;
 
     @Option(names = "--method", paramLabel = "gptq|rtn", defaultValue = "gptq",

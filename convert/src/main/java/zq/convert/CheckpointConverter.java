@@ -2,6 +2,7 @@ package zq.convert;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Checkpoint;
+import zq.formats.CheckpointValues;
 import zq.formats.ModelConfig;
 import zq.formats.OutputFolder;
 import zq.formats.SafetensorsWriter;
@@ -25,6 +26,8 @@ public final class CheckpointConverter {
 
     public static ConvertResult convert(Path modelDir, Path outDir, ConvertOptions options) throws IOException {
         try (Checkpoint in = Checkpoint.open(modelDir)) {
+            // g_idx is small and copied as integers; an entry past the scale groups would crash every loader
+            CheckpointValues.requireGroupIndexInRange(in);
             ObjectNode json = ConfigRewriter.rewrite(in.config(), options);
             ModelConfig outConfig = ModelConfig.of(json, outDir.resolve("config.json"));
             List<SafetensorsWriter.Entry> entries = new ArrayList<>();
