@@ -38,7 +38,7 @@ public final class JsonlTextReader implements CorpusReader {
                 try {
                     node = JSON.readTree(line);
                 } catch (JsonProcessingException e) {
-                    throw new CheckpointException(file + " line " + lineNo + ": " + JsonFiles.describe(e));
+                    throw new CheckpointException(file + " line " + lineNo + ": " + JsonFiles.describe(e).replace("(line 1, column", "(column"));
                 }
                 JsonNode text = node == null ? null : node.get("text");
                 if (text == null || !text.isTextual()) {
