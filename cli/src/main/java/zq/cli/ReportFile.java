@@ -103,7 +103,11 @@ final class ReportFile {
                 Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            Files.deleteIfExists(temp);
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException notOurs) {
+                // something else is at the temporary name; leave it, the error below says what failed
+            }
             throw new IOException(path + ": cannot write the report: " + Objects.requireNonNullElse(e.getMessage(), e.toString()), e);
         }
     }

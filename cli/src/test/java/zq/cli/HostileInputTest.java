@@ -56,13 +56,14 @@ class HostileInputTest {
         return Files.writeString(tmp.resolve(name), ids);
     }
 
-    /** One line, "zq: " first, exit 2, no stack trace. */
+    /** Exit 2 and one error line, "zq: " first, after any progress lines; no stack trace. */
     private static void assertBadInput(CliRun r, String... fragments) {
         assertEquals(Failures.EXIT_BAD_INPUT, r.code(), r.out() + r.err());
-        String err = r.err().strip();
+        List<String> lines = r.err().lines().filter(l -> !l.matches("zq: (layer |calibration: |warning: |note: ).*")).toList();
+        assertEquals(1, lines.size(), "one line: " + r.err());
+        String err = lines.get(0);
         assertTrue(err.startsWith("zq: "), err);
-        assertFalse(err.contains("\n"), "one line: " + err);
-        assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
+        assertFalse(r.err().contains("\tat ") || err.contains("Exception"), r.err());
         for (String f : fragments) assertTrue(err.contains(f), "'" + f + "' in: " + err);
     }
 
@@ -113,7 +114,7 @@ class HostileInputTest {
         byte[] calibBytes = Files.readAllBytes(calib);
         Path out = tmp.resolve("q");
         assertBadInput(zq("quantize", m.toString(), "-o", out.toString(), "--method", "rtn", "--group-size", "32", "--report",
-                m.resolve("config.json").toString()), "is an input of this command");
+                m.resolve("config.json").toString()), "is inside the input folder " + m);
         assertBadInput(zq("quantize", m.toString(), "-o", out.toString(), "--method", "rtn", "--group-size", "32", "--report",
                 m.resolve("new-report.json").toString()), "inside the input folder");
         assertBadInput(zq("quantize", m.toString(), "-o", out.toString(), "--calib", calib.toString(), "--nsamples", "2",
@@ -165,7 +166,8 @@ class HostileInputTest {
 
     @Test
     void aNegativeEpsilonIsRefused() throws Exception {
-        Path m = model("eps", Architecture.LLAMA, c -> c.put("rms_norm_eps", -1));
+        Path m = model("eps");
+        Files.writeString(m.resolve("config.json"), Files.readString(m.resolve("config.json")).replaceAll("\"rms_norm_eps\": [^,\n]+", "\"rms_norm_eps\": -1"));
         assertBadInput(zq("ppl", m.toString(), "--tokens", tokens("t.tokens", 200).toString(), "--seqlen", "32"),
                 "rms_norm_eps' must be in (0, 1), got -1.0");
     }
@@ -236,7 +238,8 @@ class HostileInputTest {
         byte[] gz = gzip(Files.readString(tokens("t.tokens", 300)));
         Path truncated = Files.write(tmp.resolve("t.tokens.gz"), Arrays.copyOf(gz, gz.length / 2));
         assertBadInput(zq("ppl", m.toString(), "--tokens", truncated.toString(), "--seqlen", "32"), truncated + " line", "truncated");
-        Path text = Files.write(tmp.resolve("e.txt.gz"), Arrays.copyOf(gzip("some text ".repeat(300)), 100));
+        byte[] textGz = gzip(IntStream.range(0, 3000).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        Path text = Files.write(tmp.resolve("e.txt.gz"), Arrays.copyOf(textGz, textGz.length / 2));
         assertBadInput(zq("tokenize", repoRoot().resolve("samples/zhinao-tiny").toString(), "--file", text.toString()), text + ": truncated");
 
         Path badJson = tmp.resolve("badjson");
@@ -258,7 +261,7 @@ class HostileInputTest {
         Path m = model("m");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertBadInput(zq("quantize", m.toString(), "-o", empty.toString(), "--method", "rtn", "--group-size", "32"),
-                empty + ": output already exists (an empty folder)");
+                empty + ": output folder already exists (empty");
         Path target = Files.createDirectory(tmp.resolve("elsewhere"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), target);
         assertBadInput(zq("convert", m.toString(), "-o", link.toString(), "--dtype", "f16"), link + ": is a symbolic link");

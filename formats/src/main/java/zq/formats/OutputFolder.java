@@ -1,7 +1,6 @@
 package zq.formats;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.LinkOption;
@@ -39,8 +38,8 @@ public final class OutputFolder implements AutoCloseable {
             throw new CheckpointException(abs + ": is a symbolic link; name a new folder (zq does not write through links)");
         }
         if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
-            String what = Files.isDirectory(abs) ? (isEmpty(abs) ? "an empty folder" : "a folder") : "a file";
-            throw new CheckpointException(abs + ": output already exists (" + what + "); name a new folder or remove it");
+            String what = !Files.isDirectory(abs) ? " as a file" : isEmpty(abs) ? " (empty, but it may be a mount point or another run's)" : "";
+            throw new CheckpointException(abs + ": output folder already exists" + what + "; choose another or remove it");
         }
         Path parent = abs.getParent();
         if (Files.exists(parent) && !Files.isDirectory(parent)) throw new CheckpointException(parent + ": is a file, not a folder");
@@ -82,8 +81,10 @@ public final class OutputFolder implements AutoCloseable {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw lostRace();
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-            throw lostRace();
+        } catch (IOException e) {
+            // rename(2) onto a non-empty folder fails with ENOTEMPTY, which the JDK reports as a plain FileSystemException
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw lostRace();
+            throw e;
         }
         committed = true;
     }

@@ -3,6 +3,7 @@ package zq.formats;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /** The GPTQ fields of a {@code quantization_config} (or quantize_config.json) that a reader needs. */
 public record QuantizationConfig(int bits, int groupSize, boolean descAct, boolean sym, String checkpointFormat,
@@ -11,14 +12,20 @@ public record QuantizationConfig(int bits, int groupSize, boolean descAct, boole
     /** v2 stores zero points as they are; v1 ("gptq") stores zero − 1. */
     public boolean zerosStoredMinusOne() { return !"gptq_v2".equals(checkpointFormat); }
 
-    /** The first field (bits, group_size, desc_act, sym, checkpoint_format) on which the two differ, or null. */
+    /**
+     * The first field (bits, group_size, desc_act, sym, checkpoint_format) that {@code o} states and states differently,
+     * or null. A field {@code o} leaves out is no disagreement: short quantize_config.json files exist.
+     */
     public String firstDifference(QuantizationConfig o) {
-        if (bits != o.bits) return "bits " + o.bits + " (config.json: " + bits + ")";
-        if (groupSize != o.groupSize) return "group_size " + o.groupSize + " (config.json: " + groupSize + ")";
-        if (descAct != o.descAct) return "desc_act " + o.descAct + " (config.json: " + descAct + ")";
-        if (sym != o.sym) return "sym " + o.sym + " (config.json: " + sym + ")";
-        if (!checkpointFormat.equals(o.checkpointFormat)) {
-            return "checkpoint_format " + o.checkpointFormat + " (config.json: " + checkpointFormat + ")";
+        List<String> mine = List.of(Integer.toString(bits), Integer.toString(groupSize), Boolean.toString(descAct),
+                Boolean.toString(sym), checkpointFormat);
+        List<String> theirs = List.of(Integer.toString(o.bits), Integer.toString(o.groupSize), Boolean.toString(o.descAct),
+                Boolean.toString(o.sym), o.checkpointFormat);
+        List<String> keys = List.of("bits", "group_size", "desc_act", "sym", "checkpoint_format");
+        for (int i = 0; i < keys.size(); i++) {
+            if (o.raw.has(keys.get(i)) && !mine.get(i).equals(theirs.get(i))) {
+                return keys.get(i) + " " + theirs.get(i) + " (config.json: " + mine.get(i) + ")";
+            }
         }
         return null;
     }

@@ -69,10 +69,10 @@ class OutputFolderTest {
         Path link = Files.createSymbolicLink(tmp.resolve("link"), empty);
         Path dangling = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nowhere"));
         List<String> before = names(tmp);
-        assertRefused(full, "output already exists (a folder)");
+        assertRefused(full, "output folder already exists; choose another or remove it");
         // --help says OUT_DIR must not exist; an empty folder may be a mount point, which the final rename cannot replace
-        assertRefused(empty, "output already exists (an empty folder)");
-        assertRefused(file, "output already exists (a file)");
+        assertRefused(empty, "output folder already exists (empty, but it may be a mount point");
+        assertRefused(file, "output folder already exists as a file");
         assertRefused(link, "is a symbolic link");
         assertRefused(dangling, "is a symbolic link");
         assertEquals(before, names(tmp), "nothing was written, no partial folder was made, the link is still a link");
@@ -96,6 +96,39 @@ class OutputFolderTest {
         }
         assertEquals(List.of("out"), names(tmp), "the partial folder is gone");
         assertEquals(List.of(), names(target), "the other writer's folder is untouched");
+    }
+
+    /** Two writers of the same output at once: exactly one folder appears, whole, and the loser says why. */
+    @Test void concurrentWritersOfOneTargetLeaveOneWholeFolder() throws Exception {
+        Path target = tmp.resolve("out");
+        int writers = 4;
+        java.util.concurrent.CyclicBarrier bothWritten = new java.util.concurrent.CyclicBarrier(writers);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            String id = "writer " + w;
+            results.add(pool.submit(() -> {
+                try (OutputFolder out = OutputFolder.create(target)) {
+                    Files.writeString(out.dir().resolve("config.json"), id);
+                    Files.writeString(out.dir().resolve("model.safetensors"), id);
+                    bothWritten.await(); // every writer is done writing before any commits
+                    out.commit();
+                    return "committed " + id;
+                } catch (CheckpointException e) {
+                    assertTrue(e.getMessage().startsWith(target + ": appeared while this run was writing"), e.getMessage());
+                    return "lost";
+                }
+            }));
+        }
+        List<String> outcomes = new java.util.ArrayList<>();
+        for (var f : results) outcomes.add(f.get());
+        pool.shutdown();
+        assertEquals(1, outcomes.stream().filter(o -> o.startsWith("committed")).count(), outcomes.toString());
+        String winner = outcomes.stream().filter(o -> o.startsWith("committed")).findFirst().orElseThrow().substring("committed ".length());
+        assertEquals(List.of("config.json", "model.safetensors"), names(target));
+        assertEquals(winner, Files.readString(target.resolve("config.json")), "both files from the same writer");
+        assertEquals(winner, Files.readString(target.resolve("model.safetensors")));
+        assertEquals(List.of("out"), names(tmp), "the losers' partial folders are gone");
     }
 
     /** The mode a plain mkdir gets under this process's umask: what a user expects an output folder to have. */
