@@ -32,6 +32,7 @@ public final class Checkpoint implements AutoCloseable {
     private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> owner) {
         this.dir = dir;
         this.config = config;
+        checkLayerCount(dir, config, owner.keySet());
         this.layout = ModelLayout.of(config);
         this.files = files;
         this.owner = owner;
@@ -194,6 +195,29 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static final int MAX_PROBLEMS_SHOWN = 3;
+
+    /**
+     * A config that names more layers than the weights hold is refused before the layout is built: the layout lists
+     * every tensor of every layer, and a hand-edited num_hidden_layers of 2^31 - 1 would take minutes and the heap.
+     */
+    private static void checkLayerCount(Path dir, ModelConfig config, Collection<String> names) {
+        int layers = 0;
+        for (String n : names) {
+            if (!n.startsWith(LAYER_PREFIX)) continue;
+            int end = n.indexOf('.', LAYER_PREFIX.length());
+            try {
+                layers = Math.max(layers, Integer.parseInt(n.substring(LAYER_PREFIX.length(), end < 0 ? n.length() : end)) + 1);
+            } catch (NumberFormatException e) {
+                // not a layer index; verify() reports the tensor as unexpected
+            }
+        }
+        if (config.numLayers() > layers) {
+            throw new CheckpointException(dir + ": config.json has num_hidden_layers " + config.numLayers() + ", but the weights "
+                    + (layers == 0 ? "hold no layer tensors" : "stop at layer " + (layers - 1)));
+        }
+    }
+
+    private static final String LAYER_PREFIX = "model.layers.";
 
     /** Buffers some exporters save but loaders skip: not parameters. */
     public static boolean isRotaryCache(String name) {

@@ -73,7 +73,7 @@ class ReaderFuzzTest {
         }
     }
 
-    record Tally(String target, long inputs, long accepted, long refused, List<String> failures) {}
+    record Tally(String target, long inputs, long accepted, long refused, List<String> failures, boolean hung) {}
 
     @TempDir static Path work;
     static ExecutorService runner;
@@ -203,6 +203,7 @@ class ReaderFuzzTest {
         SplittableRandom r = new SplittableRandom(seed);
         String folder = target.file().getParent().toString();
         long inputs = 0, accepted = 0, refused = 0;
+        boolean hung = false;
         List<String> failures = new ArrayList<>();
         long end = System.nanoTime() + budgetNanos;
         try {
@@ -220,13 +221,16 @@ class ReaderFuzzTest {
                     refused++;
                 } else {
                     failures.add(describe(target, inputs, input, thrown));
-                    if (thrown instanceof TimeoutException) break;
+                    if (thrown instanceof TimeoutException) {
+                        hung = true;
+                        break;
+                    }
                 }
             }
         } finally {
             Files.write(target.file(), target.seed());
         }
-        return new Tally(target.name(), inputs, accepted, refused, failures);
+        return new Tally(target.name(), inputs, accepted, refused, failures, hung);
     }
 
     private static Throwable run(Target target) throws InterruptedException {
@@ -267,7 +271,11 @@ class ReaderFuzzTest {
         List<Target> targets = targets(work);
         long perTarget = (long) (SECONDS * 1e9 / targets.size());
         List<Tally> tallies = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) tallies.add(fuzz(targets.get(i), SEED * 1_000_003L + i, perTarget));
+        for (int i = 0; i < targets.size(); i++) {
+            Tally t = fuzz(targets.get(i), SEED * 1_000_003L + i, perTarget);
+            tallies.add(t);
+            if (t.hung()) break; // the hung reader still holds a core and the heap: later counts would mean nothing
+        }
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "reader fuzzing, %.0f s, seed %d:%n", SECONDS, SEED));
         List<String> failures = new ArrayList<>();
         for (Tally t : tallies) {
