@@ -9,7 +9,7 @@ import zq.convert.CheckpointConverter;
 import zq.convert.ConvertOptions;
 import zq.convert.ConvertResult;
 import zq.convert.RopeScalingOption;
-import zq.convert.ShardSize;
+import zq.formats.ByteSize;
 import zq.formats.Architecture;
 import zq.formats.DType;
 
@@ -68,7 +68,7 @@ public final class ConvertCommand implements Callable<Integer> {
     String maxShardSize;
 
     @Override public Integer call() throws Exception {
-        ConvertOptions o = ConvertOptions.none().withMaxShardBytes(ShardSize.parse(maxShardSize)).withAllowOverflow(allowOverflow);
+        ConvertOptions o = ConvertOptions.none().withMaxShardBytes(ByteSize.parse("--max-shard-size", maxShardSize)).withAllowOverflow(allowOverflow);
         if (ropeBase != null) o = o.withRopeBase(ropeBase);
         if (maxPositionEmbeddings != null) o = o.withMaxPositionEmbeddings(maxPositionEmbeddings);
         if (ropeScaling != null) o = o.withRopeScaling(RopeScalingOption.parse(ropeScaling));
@@ -77,6 +77,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (to != null) o = o.withTarget(architecture(to));
         ConvertResult r = CheckpointConverter.convert(model, output, o);
         spec.commandLine().getOut().println(summary(r));
+        if (r.tokenizer() != null) spec.commandLine().getOut().println("  " + r.tokenizer());
         return 0;
     }
 

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import zq.convert.GptqToDense;
-import zq.convert.ShardSize;
+import zq.formats.ByteSize;
 import zq.formats.DType;
 
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ public final class DequantizeCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         DType d = dtype == null ? null : DType.fromUserName(dtype);
-        var r = GptqToDense.dequantize(model, output, d, ShardSize.parse(maxShardSize), allowOverflow);
+        var r = GptqToDense.dequantize(model, output, d, ByteSize.parse("--max-shard-size", maxShardSize), allowOverflow);
         spec.commandLine().getOut().println(ConvertCommand.summary(r));
         return 0;
     }

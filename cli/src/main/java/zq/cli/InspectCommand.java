@@ -15,6 +15,7 @@ import zq.formats.CheckpointValues;
 import zq.formats.DType;
 import zq.formats.ModelConfig;
 import zq.formats.QuantizationConfig;
+import zq.formats.RemoteCode;
 import zq.formats.RopeScaling;
 import zq.formats.SafetensorsFile;
 import zq.formats.TensorInfo;
@@ -35,7 +36,8 @@ import java.util.concurrent.Callable;
  * 4-bit Linear counted as out × in), with the elements actually stored reported beside it.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards and quantization.",
+        description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards, quantization,",
+                "and whether it needs remote code (trust_remote_code) and which files ask for it.",
                 "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape, if any "
                         + "floating-point value is NaN or infinite, or if a GPTQ g_idx names a group its scales lack "
                         + "(--no-values skips reading the values)."})
@@ -106,6 +108,14 @@ public final class InspectCommand implements Callable<Integer> {
         QuantizationConfig q = cfg.quantization();
         if (q == null) r.putNull("quantization");
         else r.set("quantization", q.raw());
+        List<RemoteCode.Request> remote = RemoteCode.requests(c.dir());
+        ObjectNode rc = r.putObject("remote_code");
+        rc.put("needed", !remote.isEmpty());
+        ArrayNode requests = rc.putArray("requests");
+        for (RemoteCode.Request q2 : remote) {
+            requests.addObject().put("file", q2.file()).put("key", q2.key()).put("reference", q2.reference())
+                    .put("module_present", q2.modulePresent());
+        }
         if (tensors) {
             ArrayNode list = r.putArray("tensors");
             for (String name : c.tensorNames()) {
@@ -153,6 +163,13 @@ public final class InspectCommand implements Callable<Integer> {
         line(out, "Quantization", q == null ? "none" : String.format(Locale.ROOT,
                 "GPTQ %d-bit, group_size %d, desc_act %s, sym %s, checkpoint_format %s",
                 q.bits(), q.groupSize(), q.descAct(), q.sym(), q.checkpointFormat()));
+        List<RemoteCode.Request> remote = RemoteCode.requests(c.dir());
+        if (remote.isEmpty()) {
+            line(out, "Remote code", "not needed (no file asks for it)");
+        } else {
+            line(out, "Remote code", "needed (trust_remote_code), asked for by:");
+            for (RemoteCode.Request request : remote) line(out, "", request.toString());
+        }
         if (tensors) {
             out.println();
             int width = c.tensorNames().stream().mapToInt(String::length).max().orElse(0);
@@ -167,7 +184,7 @@ public final class InspectCommand implements Callable<Integer> {
     private static String attentionKind(ModelConfig cfg) {
         if (cfg.numKvHeads() == cfg.numHeads()) return "MHA";
         if (cfg.numKvHeads() == 1) return "MQA";
-        return "GQA, " + cfg.groupSize() + " query heads per KV head";
+        return "GQA, " + cfg.queryHeadsPerKvHead() + " query heads per KV head";
     }
 
     private static String scaling(RopeScaling s) {

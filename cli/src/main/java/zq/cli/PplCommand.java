@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import zq.formats.Checkpoint;
-import zq.formats.ModelConfig;
+import zq.formats.HfJson;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
 import zq.validate.TokenFile;
@@ -74,7 +74,7 @@ public final class PplCommand implements Callable<Integer> {
             r = Perplexity.run(ck, tokens, Perplexity.Options.of(seqLen, windows));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(r.toJson()) : r.toText() + "\n");
+        out.print(json ? HfJson.pretty(r.toJson()) : r.toText() + "\n");
         out.flush();
         return 0;
     }

@@ -11,8 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import zq.convert.ShardSize;
-import zq.formats.ModelConfig;
+import zq.formats.ByteSize;
+import zq.formats.HfJson;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -63,7 +63,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     boolean descAct;
 
     @Option(names = "--sym", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2, which AutoGPTQ does not load. "
+            description = "Symmetric grid (zero point 8). --no-sym writes checkpoint_format gptq_v2: GPTQModel and vLLM releases "
+                    + "that handle gptq_v2 load it, AutoGPTQ refuses it, older vLLM misreads it silently. "
                     + "Default: on.")
     boolean sym;
 
@@ -119,7 +120,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
-        long shardBytes = ShardSize.parse(maxShardSize);
+        long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
         ReportFile reportFile = report == null ? null : ReportFile.check(report, "quantize", output, Arrays.asList(model, calib));
         Calibration calibration = null;
@@ -139,7 +140,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err),
                 done -> { if (reportFile != null) reportFile.write(done.reportJson()); });
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(r.summaryJson()) : r.toText());
+        out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
         return 0;
     }

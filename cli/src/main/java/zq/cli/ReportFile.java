@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.CheckpointException;
-import zq.formats.ModelConfig;
+import zq.formats.HfJson;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -95,7 +95,7 @@ final class ReportFile {
         json.setAll(body);
         Path temp = path.resolveSibling("." + path.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
-            Files.writeString(temp, ModelConfig.toJson(json), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+            Files.writeString(temp, HfJson.pretty(json), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE, StandardOpenOption.SYNC);
             try {
                 Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

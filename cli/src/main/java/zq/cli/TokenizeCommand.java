@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * {@code --decode} the text of a list of ids.
  */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Tokenize text with a model's tokenizer (vocab/360.tiktoken or tokenizer.json), or decode ids.",
+        description = {"Tokenize text with the tokenizer a stock loader would use (tokenizer.json, else vocab/360.tiktoken), or decode ids.",
                 "Prints one line per token (id and piece); --json prints {\"ids\": [...], \"pieces\": [...]}."})
 public final class TokenizeCommand implements Callable<Integer> {
 

@@ -6,7 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import zq.formats.Checkpoint;
-import zq.formats.ModelConfig;
+import zq.formats.HfJson;
 import zq.validate.Parity;
 import zq.validate.ParityReport;
 import zq.validate.ParityThresholds;
@@ -69,7 +69,7 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         List<String> failures = thresholds.failures(report);
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? ModelConfig.toJson(report.toJson(failures)) : report.toText(failures));
+        out.print(json ? HfJson.pretty(report.toJson(failures)) : report.toText(failures));
         out.flush();
         return failures.isEmpty() ? 0 : EXIT_FAILED;
     }

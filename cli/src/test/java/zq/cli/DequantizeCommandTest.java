@@ -27,7 +27,7 @@ import static zq.cli.CliRun.zq;
 class DequantizeCommandTest {
     @TempDir Path tmp;
 
-    /** A GPTQ checkpoint with sym zeros (0x77777777, gptq.md §3.3), all codes 9 and scales 0.5: every weight is 0.5. */
+    /** A GPTQ checkpoint with sym zeros (0x77777777, docs/gptq.md, "Zero points"), all codes 9 and scales 0.5: every weight is 0.5. */
     private Path gptq() throws Exception {
         ObjectNode cfg = SyntheticModel.config(Architecture.LLAMA, 32, 64, 1, 4, 4, 30);
         ObjectNode q = cfg.putObject("quantization_config");

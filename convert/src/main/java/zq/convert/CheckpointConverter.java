@@ -1,6 +1,7 @@
 package zq.convert;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointValues;
 import zq.formats.ModelConfig;
@@ -29,6 +30,8 @@ public final class CheckpointConverter {
             // g_idx is small and copied as integers; an entry past the scale groups would crash every loader
             CheckpointValues.requireGroupIndexInRange(in);
             ObjectNode json = ConfigRewriter.rewrite(in.config(), options);
+            TokenizerFiles tokenizer = TokenizerFiles.forTarget(modelDir, options.target());
+            if (tokenizer != null && options.target() == Architecture.QWEN2) tokenizer.setStopIds(json);
             ModelConfig outConfig = ModelConfig.of(json, outDir.resolve("config.json"));
             List<SafetensorsWriter.Entry> entries = new ArrayList<>();
             for (PlannedTensor p : TensorPlanner.plan(in, outConfig)) {
@@ -36,7 +39,8 @@ public final class CheckpointConverter {
                 entries.add(new SafetensorsWriter.Entry(p.name(), dtype, p.shape(),
                         new GatherData(p.gather(), dtype, options.allowOverflow())));
             }
-            return write(modelDir, outDir, json, metadata(in), entries, options.maxShardBytes(), false);
+            return write(modelDir, outDir, json, metadata(in), entries, options.maxShardBytes(), false,
+                    options.target(), tokenizer);
         }
     }
 
@@ -49,11 +53,12 @@ public final class CheckpointConverter {
 
     /** Writes weights, config and companion files into a fresh folder, checks it, then commits it. */
     static ConvertResult write(Path modelDir, Path outDir, ObjectNode config, Map<String, String> metadata,
-                               List<SafetensorsWriter.Entry> entries, long maxShardBytes, boolean dense) throws IOException {
+                               List<SafetensorsWriter.Entry> entries, long maxShardBytes, boolean dense,
+                               Architecture target, TokenizerFiles tokenizer) throws IOException {
         try (OutputFolder out = OutputFolder.create(outDir)) {
             List<Path> files = ShardedWriter.write(out.dir(), metadata, entries, maxShardBytes);
             ModelConfig.write(config, out.dir().resolve("config.json"));
-            CompanionFiles.copy(modelDir, out.dir(), dense);
+            ConvertedCompanionFiles.copy(modelDir, out.dir(), dense, target, tokenizer, ModelConfig.of(config, out.dir().resolve("config.json")));
             try (Checkpoint written = Checkpoint.open(out.dir())) {
                 // opening re-reads every header and the index and checks the tensor set against the new config
             }
@@ -61,7 +66,8 @@ public final class CheckpointConverter {
             long bytes = 0;
             for (SafetensorsWriter.Entry e : entries) bytes += e.byteSize();
             int weightFiles = files.size() == 1 ? 1 : files.size() - 1; // all but the index
-            return new ConvertResult(out.target(), entries.size(), weightFiles, bytes);
+            return new ConvertResult(out.target(), entries.size(), weightFiles, bytes,
+                    tokenizer == null ? null : tokenizer.describe(target));
         }
     }
 }

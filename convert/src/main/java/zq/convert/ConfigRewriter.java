@@ -74,7 +74,7 @@ final class ConfigRewriter {
         if (base != null && !base.isNull()) quantizationConfig.put("model_file_base_name", MODEL_FILE_BASE_NAME);
     }
 
-    /** formats.md §2.3: the lossless Zhinao → Qwen2ForCausalLM mapping, loadable without remote code. */
+    /** docs/formats.md, "Zhinao to Qwen2": the lossless Zhinao → Qwen2ForCausalLM mapping, loadable without remote code. */
     private static void toQwen2(ModelConfig in, ObjectNode json) {
         if (in.architecture() != Architecture.ZHINAO) {
             throw new CheckpointException(in.source() + ": --to qwen2 converts Zhinao checkpoints, but this model is "

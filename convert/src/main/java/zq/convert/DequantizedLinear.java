@@ -5,7 +5,7 @@ import zq.formats.CheckpointException;
 import zq.formats.DType;
 import zq.formats.LinearRef;
 import zq.formats.TensorData;
-import zq.runtime.GptqDequantizer;
+import zq.formats.gptq.Int4Layout;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,14 +13,14 @@ import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * The dense weight {@code [out, in]} of one GPTQ Linear, produced by the runtime's
- * {@link GptqDequantizer} a tile of output rows at a time (so a 7B FFN needs tens of MB, not
+ * The dense weight {@code [out, in]} of one GPTQ Linear, produced by the decoder the runtime uses
+ * ({@link Int4Layout#dequantize}) a tile of output rows at a time (so a 7B FFN needs tens of MB, not
  * hundreds) and written in the target dtype.
  */
 final class DequantizedLinear implements TensorData {
     /** Dense values per tile by default: 4M floats = 16 MB. */
     static final int TILE_VALUES = 1 << 22;
-    private static final int PER_WORD = 8;
+    private static final int PER_WORD = Int4Layout.PER_WORD;
 
     private final Checkpoint checkpoint;
     private final LinearRef linear;
@@ -44,13 +44,13 @@ final class DequantizedLinear implements TensorData {
         float[] scales = checkpoint.floats(linear.scales());
         int[] gIdx = checkpoint.ints(linear.gIdx());
         int groups = scales.length / outF;
-        var zeros = GptqDequantizer.ZeroConvention.of(checkpoint.config().quantization());
+        var zeros = checkpoint.config().quantization().zeroFormat();
         int tile = Math.max(PER_WORD, Math.min(outF, tileValues / in / PER_WORD * PER_WORD));
         ByteBuffer buf = ByteBuffer.allocate(tile * in * target.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         long overflows = 0;
         for (int n0 = 0; n0 < outF; n0 += tile) {
             int w = Math.min(tile, outF - n0);
-            float[] dense = GptqDequantizer.dequantize(checkpoint.dir() + ": " + linear.prefix(), columns(qweight, in / PER_WORD, outF, n0, w),
+            float[] dense = Int4Layout.dequantize(checkpoint.dir() + ": " + linear.prefix(), columns(qweight, in / PER_WORD, outF, n0, w),
                     columns(qzeros, groups, outF / PER_WORD, n0 / PER_WORD, w / PER_WORD), columns(scales, groups, outF, n0, w),
                     gIdx, in, w, zeros);
             buf.clear();

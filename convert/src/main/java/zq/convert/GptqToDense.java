@@ -1,6 +1,7 @@
 package zq.convert;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import zq.formats.gptq.GptqPart;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointException;
 import zq.formats.DType;
@@ -20,7 +21,7 @@ import java.util.Set;
 
 /**
  * {@code zq dequantize}: a GPTQ checkpoint as a dense one. Each quantized Linear's qweight, qzeros,
- * scales and g_idx become one {@code .weight} dequantized by the runtime's GptqDequantizer (the same
+ * scales and g_idx become one {@code .weight} dequantized by Int4Layout, the runtime's decoder (the same
  * code the runtime runs in flight); every other tensor, biases included, is carried over in the
  * target dtype. The config loses its quantization_config, quantize_config.json is not copied.
  */
@@ -56,7 +57,7 @@ public final class GptqToDense {
             for (LayerLayout l : in.layout().layers()) {
                 for (LinearRef lin : l.linears()) {
                     byQweight.put(lin.qweight(), lin);
-                    packed.addAll(List.of(lin.qzeros(), lin.scales(), lin.gIdx()));
+                    for (GptqPart p : GptqPart.values()) if (p != GptqPart.QWEIGHT) packed.add(lin.part(p));
                 }
             }
             List<SafetensorsWriter.Entry> entries = new ArrayList<>();
@@ -72,7 +73,7 @@ public final class GptqToDense {
                     entries.add(new SafetensorsWriter.Entry(name, dt, p.shape(), new GatherData(p.gather(), dt, allowOverflow)));
                 }
             }
-            return CheckpointConverter.write(gptqDir, outDir, json, SafetensorsWriter.defaultMetadata(), entries, maxShardBytes, true);
+            return CheckpointConverter.write(gptqDir, outDir, json, SafetensorsWriter.defaultMetadata(), entries, maxShardBytes, true, null, null);
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Moves attention heads between Zhinao's fused qkv_proj and Qwen2's q_proj, k_proj, v_proj as
  * head-sized pieces of bytes, so values are never altered. Where each head sits in the fused
- * dimension comes from the runtime's {@link FusedQkv} (formats.md §1.5), the one definition of it.
+ * dimension comes from the runtime's {@link FusedQkv} (docs/formats.md, "Fused qkv_proj"), the one definition of it.
  *
  * <p>A tensor is described by its shape and the index of its output dimension: dense weights
  * {@code [out, in]} and biases {@code [out]} split dimension 0; GPTQ {@code qweight [in/8, out]},

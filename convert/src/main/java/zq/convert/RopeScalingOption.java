@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * A {@code rope_scaling} block given on the command line as {@code TYPE:factor=F[,key=value...]},
  * checked against the keys transformers' modeling_rope_utils requires and accepts for each type
- * (formats.md §2.4).
+ * (docs/formats.md, "RoPE variants").
  */
 public record RopeScalingOption(String type, Map<String, Double> values) {
 

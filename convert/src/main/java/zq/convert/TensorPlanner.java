@@ -1,5 +1,6 @@
 package zq.convert;
 
+import zq.formats.gptq.GptqPart;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointException;
@@ -68,7 +69,7 @@ final class TensorPlanner {
         if (!layout.config().isQuantized()) return s;
         for (LayerLayout l : layout.layers()) {
             for (LinearRef lin : l.linears()) {
-                s.addAll(List.of(lin.qweight(), lin.qzeros(), lin.scales(), lin.gIdx()));
+                for (GptqPart p : GptqPart.values()) s.add(lin.part(p));
                 if (lin.hasBias()) s.add(lin.bias());
             }
         }

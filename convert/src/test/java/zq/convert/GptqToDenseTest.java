@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Dequantized weights against gptq.md §3.2's reader formula, evaluated here in a plain loop. */
+/** Dequantized weights against the reader formula of docs/gptq.md, "The AutoGPTQ layout", evaluated here in a plain loop. */
 class GptqToDenseTest {
     @TempDir Path tmp;
 

@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Zhinao ⇄ Qwen2. Expected q/k/v content is computed here from the head numbering of formats.md
- * §1.5 (query head h lives in KV group h / G at slot h % G; k_g and v_g follow the group's queries),
+ * Zhinao ⇄ Qwen2. Expected q/k/v content is computed here from the head numbering of docs/formats.md,
+ * "Fused qkv_proj" (query head h lives in KV group h / G at slot h % G; k_g and v_g follow the group's queries),
  * independently of the piece patterns the converter uses.
  */
 class QkvConversionTest {

@@ -7,7 +7,7 @@ import zq.formats.ModelConfig;
  * A plain float64 forward pass of a dense Llama-family decoder, written from the model definitions
  * (RMSNorm, rotate-half RoPE with inv_freq_i = base^(-2i/d), causal grouped-query attention, SwiGLU)
  * for tests to check the runtime against. Zhinao's fused qkv is de-interleaved with the head
- * numbering of formats.md §1.5. Slow and only for tiny models.
+ * numbering of docs/formats.md, "Fused qkv_proj". Slow and only for tiny models.
  */
 final class ReferenceDecoder {
     private final Checkpoint c;

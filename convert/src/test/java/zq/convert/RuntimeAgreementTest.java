@@ -62,7 +62,7 @@ class RuntimeAgreementTest {
     @Test void newRopeBaseMatchesAnIndependentRopeComputation() throws Exception {
         Path in = TinyCheckpoint.write(tmp.resolve("z"), TinyCheckpoint.zhinao(64, 4, 2), DType.F32, 5, Map.of());
         Path out = tmp.resolve("long");
-        double newBase = 5e7; // 360Zhinao's 32K/360K base (formats.md §1.6)
+        double newBase = 5e7; // 360Zhinao's 32K/360K base (docs/formats.md, "Long context")
         CheckpointConverter.convert(in, out, ConvertOptions.none().withRopeBase(newBase));
         float[] before = runtimeLogits(in), after = runtimeLogits(out);
         double[][] refBefore, refAfter;

@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
 /**
  * Test checkpoints written by hand: every tensor the config implies, seeded random, with chosen
  * tensors overridden. For a config with a quantization_config it writes a GPTQ checkpoint as
- * gptq.md §3 lays it out: random int32 qweight and qzeros, positive fp16 scales, g_idx = k / group.
+ * docs/gptq.md ("The AutoGPTQ layout") lays it out: random int32 qweight and qzeros, positive fp16 scales, g_idx = k / group.
  */
 final class TinyCheckpoint {
     private TinyCheckpoint() {}

@@ -1,5 +1,6 @@
 package zq.formats;
 
+import zq.formats.gptq.GptqPart;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
@@ -178,7 +179,8 @@ public final class Checkpoint implements AutoCloseable {
                 problems.add("tensor '" + name + "' has shape " + t.shapeString() + ", config implies "
                         + Arrays.toString(e.getValue()));
             }
-            boolean packed = name.endsWith(".qweight") || name.endsWith(".qzeros") || name.endsWith(".g_idx");
+            GptqPart part = GptqPart.of(name);
+            boolean packed = part != null && part.packed();
             if (packed ? t.dtype() != DType.I32 : !t.dtype().isFloatingPoint()) {
                 problems.add("tensor '" + name + "' has dtype " + t.dtype() + ", expected " + (packed ? "I32" : "a floating-point dtype"));
             }

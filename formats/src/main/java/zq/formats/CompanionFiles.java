@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -35,7 +36,10 @@ public final class CompanionFiles {
     }
 
     /** Copies the companion files of {@code from} into {@code to}; returns their relative paths, sorted. */
-    public static List<String> copy(Path from, Path to) throws IOException {
+    public static List<String> copy(Path from, Path to) throws IOException { return copy(from, to, name -> false); }
+
+    /** {@link #copy(Path, Path)} without the top-level files whose names {@code skip} accepts. */
+    public static List<String> copy(Path from, Path to, Predicate<String> skip) throws IOException {
         List<String> copied = new ArrayList<>();
         List<Path> entries;
         try (Stream<Path> s = Files.list(from)) {
@@ -44,7 +48,7 @@ public final class CompanionFiles {
         for (Path p : entries) {
             String name = p.getFileName().toString();
             boolean dir = Files.isDirectory(p);
-            if (!isCompanion(name, dir) || !(dir || Files.isRegularFile(p))) continue;
+            if (!isCompanion(name, dir) || !(dir || Files.isRegularFile(p)) || (!dir && skip.test(name))) continue;
             if (dir) {
                 try (Stream<Path> tree = Files.walk(p)) {
                     for (Path f : tree.filter(Files::isRegularFile).sorted().toList()) {

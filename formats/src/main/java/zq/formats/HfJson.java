@@ -14,7 +14,7 @@ import java.io.IOException;
  * indent, {@code "key": value}, one array element per line, so zq's config.json and index files
  * diff cleanly against the originals.
  */
-final class HfJson {
+public final class HfJson {
     private static final ObjectWriter PRETTY;
 
     static {
@@ -30,7 +30,7 @@ final class HfJson {
     private HfJson() {}
 
     /** The node as pretty JSON text ending in a newline. */
-    static String pretty(JsonNode node) {
+    public static String pretty(JsonNode node) {
         try {
             return PRETTY.writeValueAsString(node) + "\n";
         } catch (IOException e) {

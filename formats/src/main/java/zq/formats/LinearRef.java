@@ -1,5 +1,7 @@
 package zq.formats;
 
+import zq.formats.gptq.GptqPart;
+
 /**
  * One Linear of a decoder layer: its state-dict prefix (the name without {@code .weight}), role and
  * shape as PyTorch stores it ([out, in]).
@@ -11,8 +13,10 @@ public record LinearRef(String prefix, Role role, int outFeatures, int inFeature
 
     public String weight() { return prefix + ".weight"; }
     public String bias() { return prefix + ".bias"; }
-    public String qweight() { return prefix + ".qweight"; }
-    public String qzeros() { return prefix + ".qzeros"; }
-    public String scales() { return prefix + ".scales"; }
-    public String gIdx() { return prefix + ".g_idx"; }
+    /** The name of one of the GPTQ tensors that replace {@link #weight()} in a quantized checkpoint. */
+    public String part(GptqPart part) { return part.tensor(prefix); }
+    public String qweight() { return part(GptqPart.QWEIGHT); }
+    public String qzeros() { return part(GptqPart.QZEROS); }
+    public String scales() { return part(GptqPart.SCALES); }
+    public String gIdx() { return part(GptqPart.G_IDX); }
 }

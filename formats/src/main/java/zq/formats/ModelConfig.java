@@ -172,16 +172,14 @@ public final class ModelConfig {
         }
     }
 
-    /** Query heads per KV head. */
-    public int groupSize() { return numHeads / numKvHeads; }
+    /** Query heads per KV head (grouped-query attention); not GPTQ's columns per quantization group. */
+    public int queryHeadsPerKvHead() { return numHeads / numKvHeads; }
 
     /** A deep copy of the whole JSON, every key in its original order, for rewriting. */
     public ObjectNode json() { return json.deepCopy(); }
 
-    /** The node as config.json text, laid out as transformers writes it. */
-    public static String toJson(ObjectNode node) { return HfJson.pretty(node); }
-
+    /** Writes the node as config.json text, laid out as transformers writes it ({@link HfJson}). */
     public static void write(ObjectNode node, Path file) throws IOException {
-        SafetensorsWriter.writeText(file, toJson(node));
+        SafetensorsWriter.writeText(file, HfJson.pretty(node));
     }
 }

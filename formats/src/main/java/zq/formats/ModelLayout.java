@@ -1,5 +1,6 @@
 package zq.formats;
 
+import zq.formats.gptq.GptqPart;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,10 +88,7 @@ public record ModelLayout(ModelConfig config, String embedTokens, String finalNo
                     m.put(lin.weight(), new long[]{lin.outFeatures(), lin.inFeatures()});
                 } else {
                     int g = groups(lin.inFeatures(), qc.groupSize());
-                    m.put(lin.qweight(), new long[]{lin.inFeatures() / 8, lin.outFeatures()});
-                    m.put(lin.qzeros(), new long[]{g, lin.outFeatures() / 8});
-                    m.put(lin.scales(), new long[]{g, lin.outFeatures()});
-                    m.put(lin.gIdx(), new long[]{lin.inFeatures()});
+                    for (GptqPart p : GptqPart.values()) m.put(lin.part(p), p.shape(lin.inFeatures(), lin.outFeatures(), g));
                 }
                 if (lin.hasBias()) m.put(lin.bias(), new long[]{lin.outFeatures()});
             }

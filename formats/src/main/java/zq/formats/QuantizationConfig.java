@@ -1,6 +1,7 @@
 package zq.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import zq.formats.gptq.ZeroFormat;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -9,8 +10,8 @@ import java.util.List;
 public record QuantizationConfig(int bits, int groupSize, boolean descAct, boolean sym, String checkpointFormat,
                                  JsonNode raw) {
 
-    /** v2 stores zero points as they are; v1 ("gptq") stores zero − 1. */
-    public boolean zerosStoredMinusOne() { return !"gptq_v2".equals(checkpointFormat); }
+    /** How qzeros stores the zero points: v1 ("gptq") zero − 1, "gptq_v2" the zero itself. */
+    public ZeroFormat zeroFormat() { return ZeroFormat.ofCheckpointFormat(checkpointFormat); }
 
     /**
      * The first field (bits, group_size, desc_act, sym, checkpoint_format) that {@code o} states and states differently,
@@ -44,7 +45,7 @@ public record QuantizationConfig(int bits, int groupSize, boolean descAct, boole
         int group = q.path("group_size").asInt(-1);
         if (group == 0 || group < -1) throw new CheckpointException(source + ": quantization_config.group_size " + group + " is invalid");
         String format = q.path("checkpoint_format").asText("gptq");
-        if (!format.equals("gptq") && !format.equals("gptq_v2")) {
+        if (ZeroFormat.ofCheckpointFormat(format) == null) {
             throw new CheckpointException(source + ": quantization_config.checkpoint_format '" + format + "' is not supported (gptq, gptq_v2)");
         }
         return new QuantizationConfig(bits, group, q.path("desc_act").asBoolean(false), q.path("sym").asBoolean(true),

@@ -65,7 +65,7 @@ class HalfFloatsTest {
     @Test void bf16() {
         assertEquals(0x3F80, bf16(1.0f));
         assertEquals(0x4049, bf16(3.140625f));
-        assertEquals(70144f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(70000f)));   // java-deps.md §2b
+        assertEquals(70144f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(70000f)));   // bf16 keeps 7 mantissa bits: steps of 2^(16-7) = 512 near 2^16, 70000/512 = 136.72 rounds to 137, 137·512 = 70144
         assertEquals(-65536f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(-65504f)));
         assertEquals(1.0f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(1.00390625f)));  // tie -> even
         assertEquals(0x3F82, bf16(Float.intBitsToFloat(0x3F818000)));                    // tie, odd below -> up

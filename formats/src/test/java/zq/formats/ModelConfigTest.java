@@ -21,7 +21,7 @@ class ModelConfigTest {
     @TempDir Path tmp;
 
     /**
-     * A 360Zhinao2-7B-Chat-4K config.json as published (formats.md §1.2): the model numbers of the table and
+     * A 360Zhinao2-7B-Chat-4K config.json as published (docs/formats.md, "360Zhinao config.json"): the model numbers of the table and
      * the training-only keys the v2 configs carry, which a rewrite must keep untouched and in place.
      */
     static final String ZHINAO2_7B = """
@@ -99,7 +99,7 @@ class ModelConfigTest {
         assertEquals(32, c.numHeads());
         assertEquals(8, c.numKvHeads());
         assertEquals(128, c.headDim());
-        assertEquals(4, c.groupSize());
+        assertEquals(4, c.queryHeadsPerKvHead());
         assertEquals(158464, c.vocabSize());
         assertEquals(4096, c.maxPositionEmbeddings());
         assertEquals(10000.0, c.ropeTheta());
@@ -113,7 +113,7 @@ class ModelConfigTest {
     @Test void rewritingKeepsEveryUnknownKeyInOrder() throws Exception {
         ModelConfig c = ModelConfig.read(write("z", ZHINAO2_7B));
         ObjectNode out = c.json();
-        // what a Zhinao -> Qwen2 conversion changes (formats.md §2.3); everything else must survive as it was
+        // what a Zhinao -> Qwen2 conversion changes (docs/formats.md, "Zhinao to Qwen2"); everything else must survive as it was
         out.putArray("architectures").add("Qwen2ForCausalLM");
         out.put("model_type", "qwen2");
         out.remove("auto_map");
@@ -144,7 +144,7 @@ class ModelConfigTest {
         j.put("head_dim", 16); // wider than hidden/heads = 8, as Qwen3 and Gemma allow
         ModelConfig c = parse(j);
         assertEquals(16, c.headDim());
-        assertEquals(4, c.groupSize());
+        assertEquals(4, c.queryHeadsPerKvHead());
         LinearRef o = ModelLayout.of(c).layers().get(0).o();
         assertEquals(64, o.outFeatures());
         assertEquals(8 * 16, o.inFeatures());
@@ -194,7 +194,7 @@ class ModelConfigTest {
         assertEquals(128, q.groupSize());
         assertFalse(q.descAct());
         assertTrue(q.sym());
-        assertTrue(q.zerosStoredMinusOne());
+        assertEquals(zq.formats.gptq.ZeroFormat.GPTQ_V1, q.zeroFormat());
         assertEquals(0.01, q.raw().path("damp_percent").asDouble());
 
         j.putObject("quantization_config").put("bits", 8).put("group_size", 128);
@@ -208,7 +208,7 @@ class ModelConfigTest {
     }
 
     @Test void quantizeConfigJsonIsReadWhenConfigHasNone() throws Exception {
-        Path cfg = write("q", ModelConfig.toJson(tiny()));
+        Path cfg = write("q", HfJson.pretty(tiny()));
         Files.writeString(cfg.resolveSibling("quantize_config.json"),
                 "{\"bits\": 4, \"group_size\": 64, \"desc_act\": true, \"sym\": false}");
         QuantizationConfig q = ModelConfig.read(cfg).quantization();
@@ -260,7 +260,7 @@ class ModelConfigTest {
     }
 
     @Test void publishedZhinaoParameterCountsFromConfigArithmetic() throws Exception {
-        // formats.md §1.3: 360Zhinao2-7B has 7,774,605,312 parameters, 360Zhinao-7B (v1, MHA, ffn 11008) 7,774,801,920
+        // docs/formats.md, "Parameter counts": 360Zhinao2-7B has 7,774,605,312 parameters, 360Zhinao-7B (v1, MHA, ffn 11008) 7,774,801,920
         assertEquals(7_774_605_312L, CheckpointStats.parameters(ModelConfig.read(write("v2", ZHINAO2_7B))));
         ObjectNode v1 = (ObjectNode) JSON.readTree(ZHINAO2_7B);
         v1.put("num_key_value_heads", 32).put("intermediate_size", 11008);

@@ -33,7 +33,7 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
         }
     }
 
-    /** The settings that load everywhere (gptq.md §4.6): 4 bit, g128, sym, no act-order, damp 0.01. */
+    /** The settings that load everywhere (docs/gptq.md, "Settings that load everywhere"): 4 bit, g128, sym, no act-order, damp 0.01. */
     public static GptqConfig recommended() {
         return new GptqConfig(4, 128, false, true, false, DEFAULT_DAMP_PERCENT, DEFAULT_BLOCK_SIZE, false);
     }
@@ -50,10 +50,6 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
     /** Columns per group for a layer of this width: the whole row when ungrouped. */
     public int effectiveGroupSize(int inFeatures) {
         return grouped() ? groupSize : inFeatures;
-    }
-
-    public int groupCount(int inFeatures) {
-        return inFeatures / effectiveGroupSize(inFeatures);
     }
 
     /** Rejects a layer whose input width the group size does not divide (every GPTQ loader needs that). */

@@ -8,7 +8,7 @@ import zq.runtime.linalg.Lapack;
 import zq.runtime.linalg.OffHeapMatrix;
 
 /**
- * AutoGPTQ's {@code GPTQ.fasterquant} for one Linear layer (gptq.md §2.2–2.4), in float32.
+ * AutoGPTQ's {@code GPTQ.fasterquant} for one Linear layer (docs/gptq.md, "The GPTQ solve"), in float32.
  *
  * <p>Steps, in the reference's order: the whole-row grid is fitted before dead inputs are handled;
  * dead inputs (H[i][i] == 0) get H[i][i] = 1 and a zero weight column; static groups are fitted on

@@ -1,6 +1,9 @@
 package zq.gptq;
 
 import zq.formats.HalfFloats;
+import zq.formats.gptq.Int4Layout;
+import zq.formats.gptq.PackedLinear;
+import zq.formats.gptq.ZeroFormat;
 
 /**
  * One Linear layer quantised to 4-bit codes, in the shapes AutoGPTQ's pack() consumes.
@@ -49,8 +52,8 @@ public record QuantizedLinear(int outFeatures, int inFeatures, int groupSize, in
         return new QuantizedLinear(out, in, groupSize, groups, codes, scales, zeros, gIdx, deq, report);
     }
 
-    /** Code at weight position (row, column). */
-    public int code(int row, int column) {
-        return codes[row * inFeatures + column];
+    /** The four tensors a checkpoint stores for this Linear ({@link Int4Layout}). */
+    public PackedLinear pack(String layer, ZeroFormat format) {
+        return Int4Layout.pack(layer, codes, zeros, scales, gIdx, groups, outFeatures, inFeatures, format);
     }
 }

@@ -111,7 +111,7 @@ class GptqSolverTest {
                 assertEquals(zero, rtn.zeros()[g * OUT + r]);
                 for (int j = g * 32; j < (g + 1) * 32; j++) {
                     double q = Math.min(15, Math.max(0, Math.rint(LAYER.weight[r * IN + j] / scale) + zero));
-                    assertEquals(q, rtn.code(r, j), 1e-9, "r=" + r + " j=" + j);
+                    assertEquals(q, rtn.codes()[r * IN + j], 1e-9, "r=" + r + " j=" + j);
                 }
             }
         }

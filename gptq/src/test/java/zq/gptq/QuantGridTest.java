@@ -19,7 +19,7 @@ class QuantGridTest {
 
     @Test
     void symmetricWorkedExample() {
-        // gptq.md §1.4: scale 2.8/15, zero 8, w/scale = [-3.75, 1.607, 7.5, -1.071] -> [4, 10, 15, 7]
+        // docs/gptq.md, "The quantizer grid": scale 2.8/15, zero 8, w/scale = [-3.75, 1.607, 7.5, -1.071] -> [4, 10, 15, 7]
         QuantGrid g = new QuantGrid(15, true, false);
         QuantGrid.RowGrid rg = g.fit(W, 0, 4);
         assertEquals(2.8 / 15, rg.scale(), 1e-7);
@@ -31,7 +31,7 @@ class QuantGridTest {
 
     @Test
     void asymmetricWorkedExample() {
-        // gptq.md §1.4: scale 2.1/15 = 0.14, zero round(5.0) = 5, q = [0, 7, 15, 4]
+        // docs/gptq.md, "The quantizer grid": scale 2.1/15 = 0.14, zero round(5.0) = 5, q = [0, 7, 15, 4]
         QuantGrid g = new QuantGrid(15, false, false);
         QuantGrid.RowGrid rg = g.fit(W, 0, 4);
         assertEquals(0.14, rg.scale(), 1e-7);
@@ -164,7 +164,8 @@ class QuantGridTest {
                 () -> GptqConfig.recommended().checkInFeatures("model.layers.0.mlp.down_proj", 11000));
         assertTrue(gs.getMessage().contains("model.layers.0.mlp.down_proj")
                 && gs.getMessage().contains("group_size 128 does not divide in_features 11000"), gs.getMessage());
-        assertEquals(1, new GptqConfig(4, -1, false, true, false, 0.01, 128, false).groupCount(4096));
-        assertEquals(32, GptqConfig.recommended().groupCount(4096));
+        // group_size -1 is one group of all columns; 128 gives 4096 / 128 = 32 groups
+        assertEquals(4096, new GptqConfig(4, -1, false, true, false, 0.01, 128, false).effectiveGroupSize(4096));
+        assertEquals(128, GptqConfig.recommended().effectiveGroupSize(4096));
     }
 }

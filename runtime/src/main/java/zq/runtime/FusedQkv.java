@@ -1,7 +1,7 @@
 package zq.runtime;
 
 /**
- * Zhinao's fused {@code qkv_proj} output layout (formats.md §1.5): per KV group {@code g}, the blocks
+ * Zhinao's fused {@code qkv_proj} output layout (docs/formats.md, "Fused qkv_proj"): per KV group {@code g}, the blocks
  * {@code [q_{gG}, …, q_{gG+G−1}, k_g, v_g]} of {@code head_dim} each, with {@code G = heads / kv_heads}.
  * The same offsets index the rows of the fused weight and bias.
  */

@@ -60,8 +60,6 @@ public final class LayerStream implements AutoCloseable {
 
     public OutputHead head() { return head; }
 
-    public DecoderLayer decoder() { return decoder; }
-
     public NativeWorkspace workspace() { return workspace; }
 
     /** Token embeddings of each window; ids outside the vocabulary are refused. */

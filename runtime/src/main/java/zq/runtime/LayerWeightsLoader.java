@@ -1,5 +1,6 @@
 package zq.runtime;
 
+import zq.formats.gptq.Int4Layout;
 import zq.formats.Checkpoint;
 import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
@@ -11,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads one decoder layer from a checkpoint as dense fp32: plain weights as they are, GPTQ Int4 Linears
- * dequantized with {@link GptqDequantizer}. Only this layer's tensors are touched, so a whole model
+ * dequantized with {@link zq.formats.gptq.Int4Layout}. Only this layer's tensors are touched, so a whole model
  * never needs to be decoded at once.
  */
 public final class LayerWeightsLoader {
@@ -38,9 +39,9 @@ public final class LayerWeightsLoader {
         if (q == null) {
             weight = checkpoint.floats(ref.weight());
         } else {
-            weight = GptqDequantizer.dequantize(checkpoint.dir() + ": " + ref.prefix(), checkpoint.ints(ref.qweight()),
+            weight = Int4Layout.dequantize(checkpoint.dir() + ": " + ref.prefix(), checkpoint.ints(ref.qweight()),
                     checkpoint.ints(ref.qzeros()), checkpoint.floats(ref.scales()), checkpoint.ints(ref.gIdx()),
-                    ref.inFeatures(), ref.outFeatures(), GptqDequantizer.ZeroConvention.of(q));
+                    ref.inFeatures(), ref.outFeatures(), q.zeroFormat());
         }
         float[] bias = ref.hasBias() ? checkpoint.floats(ref.bias()) : null;
         return new Linear(ref, weight, bias);

@@ -21,15 +21,6 @@ public final class NativeWorkspace implements AutoCloseable {
         return new NativeMatrix(this, copyIn(slot, values, rows, cols));
     }
 
-    /** {@code a[m×k] · b[n×k]ᵀ} or, when {@code !transposeB}, {@code a[m×k] · b[k×n]}: row-major {@code [m×n]}. */
-    public float[] gemm(float[] a, int m, int k, float[] b, int n, boolean transposeB) {
-        if (b.length != (long) n * k) throw new IllegalArgumentException("B has " + b.length + " values, expected " + n * k);
-        OffHeapMatrix bm = transposeB ? copyIn("gemm-b", b, n, k) : copyIn("gemm-b", b, k, n);
-        float[] out = new float[Math.multiplyExact(m, n)];
-        multiply(a, m, k, bm, transposeB, out);
-        return out;
-    }
-
     /**
      * {@code out[n × w.rows] = x[n×k] · wᵀ} (or {@code out[n × w.cols] = x · w} when {@code !transposeW}),
      * through the slots {@code gemm-a} and {@code gemm-c}.

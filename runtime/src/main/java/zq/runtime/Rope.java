@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Rotary position embedding, rotate-half (GPT-NeoX / HF Llama) convention, with the inverse frequencies
- * of transformers' {@code modeling_rope_utils} (formats.md §2.4): default, linear, dynamic (NTK), yarn and
+ * of transformers' {@code modeling_rope_utils} (docs/formats.md, "RoPE variants"): default, linear, dynamic (NTK), yarn and
  * llama3. As in transformers the inverse frequencies are fp32, the angle {@code position · inv_freq} is an
  * fp32 product, and yarn's attention factor multiplies cos and sin.
  * <p>

@@ -44,14 +44,18 @@ class NativeWorkspaceTest {
         }
     }
 
-    @Test void gemmOfTwoArraysWithOrWithoutTransposing() {
+    @Test void productWithAResidentMatrixWithOrWithoutTransposing() {
         try (NativeWorkspace ws = new NativeWorkspace()) {
             float[] a = random(6 * 4, 3), bt = random(5 * 4, 4);
-            assertProduct(a, 6, 4, bt, 5, ws.gemm(a, 6, 4, bt, 5, true));
+            float[] out = new float[6 * 5];
+            ws.multiply(a, 6, 4, ws.copyIn("bt", bt, 5, 4), true, out);
+            assertProduct(a, 6, 4, bt, 5, out);
             // b as [k×n]: the same product with b laid out transposed
             float[] b = new float[4 * 5];
             for (int p = 0; p < 4; p++) for (int j = 0; j < 5; j++) b[p * 5 + j] = bt[j * 4 + p];
-            assertProduct(a, 6, 4, bt, 5, ws.gemm(a, 6, 4, b, 5, false));
+            float[] plain = new float[6 * 5];
+            ws.multiply(a, 6, 4, ws.copyIn("b", b, 4, 5), false, plain);
+            assertProduct(a, 6, 4, bt, 5, plain);
         }
     }
 

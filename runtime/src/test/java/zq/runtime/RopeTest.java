@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Inverse frequencies worked out by hand from the formulas of formats.md §2.4, for head_dim 4 or 8 and θ = 10000. */
+/** Inverse frequencies worked out by hand from the formulas of docs/formats.md, "RoPE variants", for head_dim 4 or 8 and θ = 10000. */
 class RopeTest {
 
     private static Rope rope(int headDim, int maxPositions, String scalingJson) {

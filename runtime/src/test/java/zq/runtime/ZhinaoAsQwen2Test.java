@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A Zhinao checkpoint and the same weights in Qwen2 layout, the fused qkv_proj de-interleaved here by
- * hand (per KV group g: q heads gG..gG+G−1, then k_g, then v_g; formats.md §1.5), give the same logits.
+ * hand (per KV group g: q heads gG..gG+G−1, then k_g, then v_g; docs/formats.md, "Fused qkv_proj"), give the same logits.
  */
 class ZhinaoAsQwen2Test {
     @TempDir Path tmp;

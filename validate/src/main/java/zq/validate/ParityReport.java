@@ -10,7 +10,7 @@ import java.util.Locale;
 
 /**
  * How a candidate model's next-token distributions compare with a baseline's on the same windows, in
- * the spirit of {@code llama-perplexity --kl-divergence} (formats.md §4.6): perplexity of each and their
+ * the spirit of {@code llama-perplexity --kl-divergence} ({@code ggml-org/llama.cpp: tools/perplexity/perplexity.cpp}, {@code kl_divergence}): perplexity of each and their
  * ratio, KL(baseline ‖ candidate) per predicted token (mean and percentiles), how often both put the
  * same token first, and the RMS of Δp = p_candidate(correct) − p_baseline(correct).
  * Percentiles are nearest-rank on the sorted per-token values: index {@code round(q·(n−1))}.

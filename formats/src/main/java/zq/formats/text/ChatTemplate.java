@@ -15,6 +15,11 @@ import zq.formats.tokenizer.Tokenizer;
 public final class ChatTemplate {
     /** finetune.py's default system prompt (the v2 tokenizer_config templates agree; v1 chat omits the period). */
     public static final String DEFAULT_SYSTEM = "You are a helpful assistant.";
+    /**
+     * The same layout as a Jinja chat_template, as 360Zhinao2's tokenizer_config.json declares it;
+     * written into a converted folder that has no template of its own.
+     */
+    public static final String JINJA = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' }}{% endif %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
     public static final String IM_START = "<|im_start|>";
     public static final String IM_END = "<|im_end|>";
 

@@ -18,8 +18,9 @@ import zq.formats.JsonFiles;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model, as Llama-3 and
- * Qwen2 ship: added tokens, normalizer (Unicode forms), pre-tokenizer (Split, ByteLevel, Sequence),
- * BPE with merges and {@code ignore_merges}, ByteLevel decoder, and the ids a TemplateProcessing
+ * Qwen2 ship: added tokens, normalizer (Unicode forms, Replace), pre-tokenizer (Split, ByteLevel, Sequence),
+ * BPE with merges and {@code ignore_merges}, ByteLevel decoder (optionally followed by {@code Replace}s
+ * on the decoded text), and the ids a TemplateProcessing
  * post-processor puts around a sequence. Anything else in the file is rejected with an error that
  * names it, rather than tokenized differently from the reference.
  */
@@ -28,14 +29,16 @@ public final class HfTokenizer implements Tokenizer {
     private final HfAddedTokens added;
     private final HfPreTokenizer preTokenizer;
     private final HfBpeModel model;
+    private final UnaryOperator<String> afterDecoding;
     private final int[] prefixIds;
     private final int[] suffixIds;
     private final Map<String, Integer> specials = new LinkedHashMap<>();
     private final int vocabSize;
 
     private HfTokenizer(String file, HfAddedTokens added, HfPreTokenizer preTokenizer, HfBpeModel model,
-                        int[] prefixIds, int[] suffixIds) {
+                        UnaryOperator<String> afterDecoding, int[] prefixIds, int[] suffixIds) {
         this.file = file;
+        this.afterDecoding = afterDecoding;
         this.added = added;
         this.preTokenizer = preTokenizer;
         this.model = model;
@@ -66,21 +69,44 @@ public final class HfTokenizer implements Tokenizer {
                     + "zq reads byte-level BPE tokenizers only");
         }
         HfPreTokenizer preTokenizer = HfPreTokenizer.parse(root.get("pre_tokenizer"), file);
-        checkDecoder(root.get("decoder"), file);
+        UnaryOperator<String> afterDecoding = decoderReplaces(root.get("decoder"), file);
         HfAddedTokens added = HfAddedTokens.parse(root.get("added_tokens"), normalizer, model, file);
         List<Integer> prefix = new ArrayList<>();
         List<Integer> suffix = new ArrayList<>();
         readPostProcessor(root.get("post_processor"), prefix, suffix, file);
-        HfTokenizer tokenizer = new HfTokenizer(file, added, preTokenizer, model,
+        HfTokenizer tokenizer = new HfTokenizer(file, added, preTokenizer, model, afterDecoding,
                 prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
         return tokenizer;
     }
 
-    private static void checkDecoder(JsonNode decoder, String file) {
+    /**
+     * Checks the decoder is ByteLevel, alone or first in a Sequence followed only by {@code Replace}s,
+     * and returns those Replaces. After ByteLevel the tokens are one string, so each Replace works on
+     * the whole decoded text (tokenizers' {@code Sequence::decode_chain}).
+     */
+    private static UnaryOperator<String> decoderReplaces(JsonNode decoder, String file) {
         String type = decoder == null || decoder.isNull() ? "none" : decoder.path("type").asText("");
-        if (!type.equals("ByteLevel")) {
-            throw new CheckpointException(file + ": decoder '" + type + "' is not supported (only ByteLevel)");
+        if (type.equals("ByteLevel")) return UnaryOperator.identity();
+        if (type.equals("Sequence")) {
+            List<JsonNode> steps = new ArrayList<>();
+            decoder.path("decoders").forEach(steps::add);
+            if (!steps.isEmpty() && steps.get(0).path("type").asText("").equals("ByteLevel")) {
+                List<UnaryOperator<String>> replaces = new ArrayList<>();
+                for (JsonNode step : steps.subList(1, steps.size())) {
+                    if (!step.path("type").asText("").equals("Replace")) {
+                        throw new CheckpointException(file + ": decoder step '" + step.path("type").asText("")
+                                + "' after ByteLevel is not supported (only Replace)");
+                    }
+                    replaces.add(HfNormalizer.replace(step, file));
+                }
+                return s -> {
+                    for (UnaryOperator<String> r : replaces) s = r.apply(s);
+                    return s;
+                };
+            }
         }
+        throw new CheckpointException(file + ": decoder '" + type + "' is not supported (only ByteLevel, or a Sequence of"
+                + " ByteLevel then Replace steps)");
     }
 
     /** Collects the special-token ids TemplateProcessing puts before and after sequence A. */
@@ -134,7 +160,7 @@ public final class HfTokenizer implements Tokenizer {
             if (a != null && a.special() && skipSpecialTokens) continue;
             bytes.writeBytes(tokenBytes(id));
         }
-        return LossyUtf8.decode(bytes.toByteArray());
+        return afterDecoding.apply(LossyUtf8.decode(bytes.toByteArray()));
     }
 
     @Override

@@ -59,7 +59,10 @@ public interface Tokenizer {
     /** Special tokens by text, in id order. */
     Map<String, Integer> specialTokens();
 
-    /** Whether {@code id} is a special token (including 360Zhinao's {@code [spaceN]} tokens). */
+    /**
+     * Whether {@code id} is a special token: for 360Zhinao's tokenizer all eleven added tokens, its
+     * {@code [spaceN]} included; for a tokenizer.json the added tokens marked {@code special}.
+     */
     boolean isSpecial(int id);
 
     /** Ids the model's post-processor puts before one sequence (Llama-3: BOS); empty if none. */

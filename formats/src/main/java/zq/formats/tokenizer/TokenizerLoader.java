@@ -8,9 +8,11 @@ import java.util.List;
 import zq.formats.CheckpointException;
 
 /**
- * Finds and loads a model's tokenizer. In a model folder, {@code vocab/360.tiktoken} (360Zhinao)
- * wins over {@code tokenizer.json}, because a 360Zhinao folder's tiktoken file is its reference
- * tokenizer; a path to a {@code .tiktoken} or {@code .json} file loads that file.
+ * Finds and loads a model's tokenizer: the one a stock loader (transformers' fast tokenizer, vLLM)
+ * would use. In a model folder {@code tokenizer.json} wins; {@code vocab/360.tiktoken} (360Zhinao)
+ * is read when there is no tokenizer.json. A Qwen2 folder written by {@code zq convert --to qwen2}
+ * has both, with a tokenizer.json that gives the same ids ({@link ZhinaoTokenizerJson}). A path to
+ * a {@code .tiktoken} or {@code .json} file loads that file.
  */
 public final class TokenizerLoader {
     public static final String TOKENIZER_JSON = "tokenizer.json";
@@ -27,17 +29,17 @@ public final class TokenizerLoader {
         if (!Files.isDirectory(modelDirOrFile)) {
             throw new CheckpointException(modelDirOrFile + ": no such model folder or tokenizer file");
         }
-        Path tiktoken = modelDirOrFile.resolve(ZhinaoTokenizer.VOCAB_FILE);
-        if (Files.isRegularFile(tiktoken)) return ZhinaoTokenizer.load(tiktoken);
         Path json = modelDirOrFile.resolve(TOKENIZER_JSON);
         if (Files.isRegularFile(json)) return HfTokenizer.load(json);
+        Path tiktoken = modelDirOrFile.resolve(ZhinaoTokenizer.VOCAB_FILE);
+        if (Files.isRegularFile(tiktoken)) return ZhinaoTokenizer.load(tiktoken);
 
         List<String> unsupported = new ArrayList<>();
         for (String other : new String[] {"tokenizer.model", "vocab.json", "merges.txt", "qwen.tiktoken"}) {
             if (Files.exists(modelDirOrFile.resolve(other))) unsupported.add(other);
         }
-        throw new CheckpointException("no tokenizer in " + modelDirOrFile + ": expected " + ZhinaoTokenizer.VOCAB_FILE
-                + " (360Zhinao) or " + TOKENIZER_JSON + " (Hugging Face fast tokenizer)"
+        throw new CheckpointException("no tokenizer in " + modelDirOrFile + ": expected " + TOKENIZER_JSON
+                + " (Hugging Face fast tokenizer) or " + ZhinaoTokenizer.VOCAB_FILE + " (360Zhinao)"
                 + (unsupported.isEmpty() ? "" : "; found only " + String.join(", ", unsupported) + ", which zq does not read"));
     }
 }

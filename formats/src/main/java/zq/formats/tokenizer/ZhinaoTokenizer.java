@@ -35,9 +35,22 @@ public final class ZhinaoTokenizer implements Tokenizer {
     private static final Set<String> SKIPPED_ON_DECODE =
             Set.of("<pad>", "<unk>", "<mask>", "<eod>", "<eop>", "<|im_start|>", "<|im_end|>");
 
-    /** Space runs replaced longest first, as {@code SPTokenizer.convert} sorts them. */
-    private static final String[][] SPACE_TOKENS = {
-            {"        ", "[space8]"}, {"    ", "[space4]"}, {"   ", "[space3]"}, {"  ", "[space2]"}};
+    /** The ids a chat model stops at (generation_config.json's eos_token_id), in id order. */
+    public static final List<String> STOP_TOKENS = List.of("<eod>", "<|im_start|>", "<|im_end|>");
+
+    /**
+     * {@code SPTokenizer.convert} as (text, replacement) steps applied in order, each a plain
+     * {@code str.replace}: line-break markup first, then space runs longest first.
+     */
+    public static final List<String[]> PREPROCESSING = List.of(
+            new String[] {"[br]", "\n"}, new String[] {"<br>", "\n"},
+            new String[] {"        ", "[space8]"}, new String[] {"    ", "[space4]"},
+            new String[] {"   ", "[space3]"}, new String[] {"  ", "[space2]"});
+
+    /** {@code SPTokenizer.deconvert}: each space token's text back to its spaces ([space2] first, dict order). */
+    public static final List<String[]> POSTPROCESSING = List.of(
+            new String[] {"[space2]", "  "}, new String[] {"[space3]", "   "},
+            new String[] {"[space4]", "    "}, new String[] {"[space8]", "        "});
 
     private final TiktokenRanks ranks;
     private final TiktokenEncoder encoder;
@@ -71,20 +84,21 @@ public final class ZhinaoTokenizer implements Tokenizer {
     public TiktokenRanks ranks() { return ranks; }
 
     /** {@code SPTokenizer.convert}: line-break markup to newlines, space runs to space tokens. */
-    public static String preprocess(String text) {
-        text = text.replace("[br]", "\n").replace("<br>", "\n");
-        for (String[] s : SPACE_TOKENS) {
+    public static String preprocess(String text) { return replaceAll(text, PREPROCESSING); }
+
+    /** {@code SPTokenizer.deconvert}: space tokens' text back to spaces. */
+    public static String postprocess(String text) { return replaceAll(text, POSTPROCESSING); }
+
+    private static String replaceAll(String text, List<String[]> steps) {
+        for (String[] s : steps) {
             if (text.contains(s[0])) text = text.replace(s[0], s[1]);
         }
         return text;
     }
 
-    /** {@code SPTokenizer.deconvert}: space tokens' text back to spaces. */
-    public static String postprocess(String text) {
-        for (int i = SPACE_TOKENS.length - 1; i >= 0; i--) {   // dict order: [space2] first
-            if (text.contains(SPACE_TOKENS[i][1])) text = text.replace(SPACE_TOKENS[i][1], SPACE_TOKENS[i][0]);
-        }
-        return text;
+    /** Whether {@code special} is one of the four {@code [spaceN]} tokens, which decoding keeps. */
+    public static boolean isSpaceToken(String special) {
+        return SPECIAL_TOKENS.contains(special) && !SKIPPED_ON_DECODE.contains(special);
     }
 
     @Override

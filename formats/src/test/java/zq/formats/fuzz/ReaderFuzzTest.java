@@ -118,7 +118,7 @@ class ReaderFuzzTest {
         t.add(Target.of("quantize_config.json", gptq.resolve(ModelConfig.QUANTIZE_CONFIG), f -> {
             ModelConfig c = ModelConfig.read(f.resolveSibling("config.json"));
             ModelLayout.of(c);
-            if (c.quantization() != null) c.quantization().zerosStoredMinusOne();
+            if (c.quantization() != null) c.quantization().zeroFormat();
         }));
 
         // the sample's first 600 ranks (the 256 bytes and the first merges): a few kB, so each input loads in well under 1 ms

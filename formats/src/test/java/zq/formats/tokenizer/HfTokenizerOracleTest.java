@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -27,7 +28,7 @@ class HfTokenizerOracleTest {
 
     @BeforeAll
     static void train() {
-        trained = BpeTraining.train(TokenizerBenchmark.mixedText(21, 20_000),
+        trained = BpeTraining.train(MixedText.generate(21, 20_000),
                 Pattern.compile(TokenizerJsonBuilder.QWEN2_REGEX, Pattern.UNICODE_CHARACTER_CLASS), 200);
     }
 
@@ -38,7 +39,7 @@ class HfTokenizerOracleTest {
             "{", "}", "()", "==", " //", "$", "°C"};
 
     static List<String> texts() {
-        List<String> texts = new ArrayList<>(Arrays.asList(TokenizerBenchmark.mixedText(22, 6_000).split("\n")));
+        List<String> texts = new ArrayList<>(Arrays.asList(MixedText.generate(22, 6_000).split("\n")));
         texts.add("");
         Random rnd = new Random(5);
         for (int i = 0; i < 300; i++) {
@@ -92,6 +93,20 @@ class HfTokenizerOracleTest {
         return b;
     }
 
+    /** Replace steps in the normalizer (regex and literal) and after the ByteLevel decoder. */
+    static TokenizerJsonBuilder withReplaces() {
+        TokenizerJsonBuilder b = qwen2Like();
+        var normalizers = TokenizerJsonBuilder.F.arrayNode();
+        normalizers.add(TokenizerJsonBuilder.type("Replace").put("content", "_").set("pattern", TokenizerJsonBuilder.F.objectNode().put("Regex", " {2,}")));
+        normalizers.add(TokenizerJsonBuilder.type("Replace").put("content", "e").set("pattern", TokenizerJsonBuilder.F.objectNode().put("String", "é")));
+        b.set("normalizer", TokenizerJsonBuilder.type("Sequence").set("normalizers", normalizers));
+        var decoders = TokenizerJsonBuilder.F.arrayNode();
+        decoders.add(TokenizerJsonBuilder.byteLevel(true, true));
+        decoders.add(TokenizerJsonBuilder.type("Replace").put("content", "  ").set("pattern", TokenizerJsonBuilder.F.objectNode().put("String", "_")));
+        b.set("decoder", TokenizerJsonBuilder.type("Sequence").set("decoders", decoders));
+        return b;
+    }
+
     void compare(String name, TokenizerJsonBuilder b, boolean addSpecialTokens) throws IOException {
         Path file = b.write(dir.resolve(name + "/tokenizer.json"));
         HfTokenizer mine = HfTokenizer.load(file);
@@ -112,6 +127,9 @@ class HfTokenizerOracleTest {
             }
         }
     }
+
+    @Test
+    void replaceInNormalizerAndDecoder() throws IOException { compare("replaces", withReplaces(), false); }
 
     @Test
     void qwen2Style() throws IOException { compare("qwen2", qwen2Like(), false); }

@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
@@ -45,7 +46,7 @@ class QwenStyleScannerTest {
             assertEquals(regexMatches(p, s), scannerMatches(scanner, s), () -> "matches of " + s.codePoints()
                     .mapToObj(c -> String.format("U+%04X", c)).toList());
         }
-        String text = TokenizerBenchmark.mixedText(4, 100_000);
+        String text = MixedText.generate(4, 100_000);
         assertEquals(regexMatches(p, text), scannerMatches(scanner, text));
     }
 

@@ -34,9 +34,9 @@ class TokenizerLoaderTest {
         new TokenizerJsonBuilder().write(qwen.resolve("tokenizer.json"));
         assertInstanceOf(HfTokenizer.class, TokenizerLoader.load(qwen));
 
-        // both present: the 360Zhinao vocabulary is the reference
+        // both present (a zq --to qwen2 folder): tokenizer.json, as a stock loader reads it
         new TokenizerJsonBuilder().write(zhinao.resolve("tokenizer.json"));
-        assertInstanceOf(ZhinaoTokenizer.class, TokenizerLoader.load(zhinao));
+        assertInstanceOf(HfTokenizer.class, TokenizerLoader.load(zhinao));
 
         assertInstanceOf(HfTokenizer.class, TokenizerLoader.load(qwen.resolve("tokenizer.json")));
         assertInstanceOf(ZhinaoTokenizer.class, TokenizerLoader.load(zhinao.resolve("vocab/360.tiktoken")));

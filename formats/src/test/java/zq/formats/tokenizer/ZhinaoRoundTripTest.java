@@ -1,5 +1,6 @@
 package zq.formats.tokenizer;
 
+import zq.formats.text.MixedText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,12 +25,12 @@ class ZhinaoRoundTripTest {
 
     @BeforeAll
     static void train(@TempDir Path dir) throws IOException {
-        vocab = BpeTraining.train(TokenizerBenchmark.mixedText(7, 25_000), SPLIT, 250);
+        vocab = BpeTraining.train(MixedText.generate(7, 25_000), SPLIT, 250);
         tok = ZhinaoTokenizer.load(vocab.writeTiktoken(dir.resolve("360.tiktoken")));
     }
 
     static String corpus() {
-        return TokenizerBenchmark.mixedText(8, 30_000)
+        return MixedText.generate(8, 30_000)
                 + "\nEdge: \t\ttabs,   three, \u00a0nbsp, e\u0301, 🇨🇳👍🏽, 12345, it's I'M, \r\n\r\n end  ";
     }
 

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import zq.formats.CompanionFiles;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
@@ -21,8 +20,9 @@ import zq.formats.OutputFolder;
 import zq.formats.SafetensorsWriter;
 import zq.formats.ShardedWriter;
 import zq.formats.TensorData;
+import zq.formats.gptq.GptqPart;
+import zq.formats.gptq.PackedLinear;
 import zq.gptq.GptqConfig;
-import zq.gptq.Int4Packing.PackedLinear;
 import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PhaseTimes;
 import zq.gptq.pipeline.PeakMemory;
@@ -31,7 +31,7 @@ import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizationPipeline;
 
 /**
- * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (gptq.md §3–4) that loads in transformers,
+ * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (docs/gptq.md, "The AutoGPTQ layout" and "Files and configs") that loads in transformers,
  * vLLM (Marlin when sym, 4 bit and group size −1/32/64/128) and, for checkpoint_format "gptq", AutoGPTQ:
  * <ul>
  *   <li>every Linear inside the decoder layers as {@code qweight} int32 [in/8, out], {@code qzeros} int32 [G, out/8]
@@ -50,7 +50,7 @@ import zq.gptq.pipeline.QuantizationPipeline;
  * the hidden ".NAME.partial-*" folder, and after SIGKILL that folder may remain but never carries the target's name.
  */
 public final class GptqExporter {
-    /** Group sizes vLLM's Marlin kernels accept (gptq.md §4.5). */
+    /** Group sizes vLLM's Marlin kernels accept (docs/gptq.md, "Files and configs"). */
     private static final Set<Integer> MARLIN_GROUP_SIZES = Set.of(-1, 32, 64, 128);
 
     private GptqExporter() {}
@@ -61,8 +61,10 @@ public final class GptqExporter {
         List<String> w = new ArrayList<>();
         if (!c.sym()) {
             w.add("asymmetric quantization (--no-sym) is written as checkpoint_format gptq_v2, because AutoGPTQ's v1 layout "
-                    + "stores zero-1 and cannot hold a zero point of 0 exactly; AutoGPTQ will NOT load this checkpoint "
-                    + "(vLLM's gptq kernel and GPTQModel will), and vLLM cannot use Marlin for it");
+                    + "stores zero-1 and cannot hold a zero point of 0 exactly. Loaders that read gptq_v2: GPTQModel, and vLLM "
+                    + "releases that handle checkpoint_format gptq_v2 (with its gptq kernel; Marlin needs sym). AutoGPTQ will NOT "
+                    + "load this checkpoint (it refuses gptq_v2); older vLLM releases ignore checkpoint_format and read the zeros "
+                    + "as v1, off by one, silently");
         }
         if (!MARLIN_GROUP_SIZES.contains(c.groupSize())) {
             w.add("group size " + c.groupSize() + " is not one of vLLM Marlin's -1, 32, 64, 128; vLLM falls back to its slower gptq kernel");
@@ -125,38 +127,25 @@ public final class GptqExporter {
 
     /** "format": "pt" (transformers requires it) plus AutoGPTQ's informational gptq_* strings. */
     static Map<String, String> metadata(PipelineOptions options) {
-        GptqConfig c = options.gptq();
+        ObjectNode q = QuantizeConfigJson.of(options);
         Map<String, String> m = new LinkedHashMap<>(SafetensorsWriter.defaultMetadata());
         m.put("gptq_quantizer", QuantizeConfigJson.PRODUCER);
         m.put("gptq_method", options.method().methodName());
-        m.put("gptq_bits", Integer.toString(c.bits()));
-        m.put("gptq_group_size", Integer.toString(c.groupSize()));
-        m.put("gptq_desc_act", Boolean.toString(c.descAct()));
-        m.put("gptq_damp_percent", Double.toString(c.dampPercent()));
-        m.put("gptq_checkpoint_format", options.zeroFormat().checkpointFormat());
-        m.put("gptq_quant_method", "gptq");
+        for (String key : QuantizeConfigJson.METADATA) m.put("gptq_" + key, q.get(key).asText());
         return m;
     }
 
-    /** The four packed tensors of a quantised Linear. */
-    private enum Part {
-        QWEIGHT(DType.I32, LinearRef::qweight, p -> TensorData.ints(p.qweight())),
-        QZEROS(DType.I32, LinearRef::qzeros, p -> TensorData.ints(p.qzeros())),
-        SCALES(DType.F16, LinearRef::scales, p -> TensorData.shorts(p.scales())),
-        G_IDX(DType.I32, LinearRef::gIdx, p -> TensorData.ints(p.gIdx()));
-
-        final DType dtype;
-        final Function<LinearRef, String> name;
-        final Function<PackedLinear, TensorData> data;
-
-        Part(DType dtype, Function<LinearRef, String> name, Function<PackedLinear, TensorData> data) {
-            this.dtype = dtype;
-            this.name = name;
-            this.data = data;
-        }
+    /** The data of one of the four packed tensors of a quantised Linear. */
+    private static TensorData data(GptqPart part, PackedLinear p) {
+        return switch (part) {
+            case QWEIGHT -> TensorData.ints(p.qweight());
+            case QZEROS -> TensorData.ints(p.qzeros());
+            case SCALES -> TensorData.shorts(p.scales());
+            case G_IDX -> TensorData.ints(p.gIdx());
+        };
     }
 
-    private record PackedTensor(int layer, String prefix, Part part) {}
+    private record PackedTensor(int layer, String prefix, GptqPart part) {}
 
     /**
      * Every tensor of the output in the order the GPTQ layout lists them (layer by layer), with the shapes it implies:
@@ -166,7 +155,7 @@ public final class GptqExporter {
         Map<String, PackedTensor> packed = new HashMap<>();
         for (LayerLayout l : layout.layers()) {
             for (LinearRef ref : l.linears()) {
-                for (Part part : Part.values()) packed.put(part.name.apply(ref), new PackedTensor(l.index(), ref.prefix(), part));
+                for (GptqPart part : GptqPart.values()) packed.put(ref.part(part), new PackedTensor(l.index(), ref.prefix(), part));
             }
         }
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
@@ -176,8 +165,8 @@ public final class GptqExporter {
             if (p == null) {
                 entries.add(new SafetensorsWriter.Entry(name, DType.F16, e.getValue(), Fp16Tensor.of(input, name)));
             } else {
-                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype, e.getValue(),
-                        out -> p.part().data.apply(cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
+                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype(), e.getValue(),
+                        out -> data(p.part(), cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
             }
         }
         return entries;

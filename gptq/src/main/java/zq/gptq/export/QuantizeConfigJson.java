@@ -2,13 +2,14 @@ package zq.gptq.export;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import zq.gptq.GptqConfig;
 import zq.gptq.pipeline.PipelineOptions;
 
 /**
  * The dict written, identical, to {@code quantize_config.json} and to config.json's {@code quantization_config}
- * (gptq.md §4.3–4.6): AutoGPTQ reads the file, transformers and vLLM the config, and tools disagree when the two
- * differ. Keys follow §4.6's "loads everywhere" set: {@code quant_method} (required by transformers and vLLM),
+ * (docs/gptq.md, "Files and configs"): AutoGPTQ reads the file, transformers and vLLM the config, and tools disagree when the two
+ * differ. Keys follow the set in docs/gptq.md, "Settings that load everywhere": {@code quant_method} (required by transformers and vLLM),
  * {@code checkpoint_format} ("gptq" = v1 zeros; "gptq_v2" only for asymmetric grids), {@code sym} (vLLM Marlin needs
  * it present), {@code model_file_base_name} "model" (AutoGPTQ finds model.safetensors and its shard index by it),
  * and the informational {@code damp_percent}, {@code static_groups}, {@code true_sequential}. {@code meta} names the
@@ -19,6 +20,13 @@ public final class QuantizeConfigJson {
     public static final String PRODUCER = "zq:0.1.0";
     /** Weight file stem: model.safetensors or model-0000i-of-0000N.safetensors + model.safetensors.index.json. */
     public static final String MODEL_FILE_BASE_NAME = "model";
+
+    /** The settings the summary and the text report repeat, in this order: keys of the dict {@link #of} writes. */
+    public static final List<String> SETTINGS = List.of("checkpoint_format", "bits", "group_size", "desc_act", "sym",
+            "static_groups", "true_sequential", "damp_percent");
+    /** The keys AutoGPTQ also writes into the safetensors metadata, as "gptq_" + key strings. */
+    public static final List<String> METADATA = List.of("bits", "group_size", "desc_act", "damp_percent", "checkpoint_format",
+            "quant_method");
 
     private QuantizeConfigJson() {}
 

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import zq.gptq.GptqConfig;
 import zq.gptq.GptqReport;
 import zq.gptq.pipeline.Calibration;
 import zq.gptq.pipeline.ModuleReport;
@@ -66,19 +65,12 @@ public record QuantizeResult(Path output, PipelineOptions options, Calibration c
 
     /** The {@code --json} summary: everything but the per-module list. */
     public ObjectNode summaryJson() {
-        GptqConfig c = options.gptq();
         ObjectNode j = JsonNodeFactory.instance.objectNode();
         j.put("output", output.toString());
         j.put("method", options.method().methodName());
-        j.put("checkpoint_format", options.zeroFormat().checkpointFormat());
-        j.put("bits", c.bits());
-        j.put("group_size", c.groupSize());
-        j.put("desc_act", c.descAct());
-        j.put("sym", c.sym());
-        j.put("static_groups", c.staticGroups());
-        j.put("damp_percent", c.dampPercent());
-        j.put("mse", c.mse());
-        j.put("true_sequential", options.trueSequential());
+        ObjectNode settings = QuantizeConfigJson.of(options);
+        for (String key : QuantizeConfigJson.SETTINGS) j.set(key, settings.get(key));
+        j.put("mse", options.gptq().mse());
         j.put("hessian_backend", options.hessian().name().toLowerCase(Locale.ROOT));
         if (calibration == null) {
             j.putNull("calibration");
@@ -146,13 +138,11 @@ public record QuantizeResult(Path output, PipelineOptions options, Calibration c
 
     /** The human-readable summary. */
     public String toText() {
-        GptqConfig c = options.gptq();
+        ObjectNode settings = QuantizeConfigJson.of(options);
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "wrote %s%n", output));
-        b.append(String.format(Locale.ROOT, "  GPTQ Int4 (%s): checkpoint_format %s, bits %d, group_size %d, desc_act %s, sym %s, "
-                        + "static_groups %s, true_sequential %s, damp_percent %s%n", options.method().methodName(),
-                options.zeroFormat().checkpointFormat(), c.bits(), c.groupSize(), c.descAct(), c.sym(), c.staticGroups(),
-                options.trueSequential(), c.dampPercent()));
+        b.append(String.format(Locale.ROOT, "  GPTQ Int4 (%s): %s%n", options.method().methodName(), QuantizeConfigJson.SETTINGS.stream()
+                .map(key -> key + " " + settings.get(key).asText()).collect(java.util.stream.Collectors.joining(", "))));
         if (calibration != null) {
             b.append(String.format(Locale.ROOT, "  calibration: %d windows x %d tokens from %s (seed %d)%n",
                     calibration.nsamples(), calibration.seqlen(), calibration.source(), calibration.seed()));

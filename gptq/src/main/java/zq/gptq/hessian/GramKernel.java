@@ -10,7 +10,7 @@ import com.aparapi.device.Device;
  * tile of it (rows ty+16a, columns tx+16b). The two 16×64 panels of X that the tile needs are staged
  * in local memory, 16 tokens at a time, with coalesced loads along the feature axis. Work-groups whose
  * tile lies wholly above the diagonal exit at once; on diagonal tiles only j ≤ i is written.
- * A per-element kernel with no reuse runs about 100× slower (java-deps.md §2a).
+ * A per-element kernel with no reuse runs about 100× slower (docs/blas.md, "Aparapi, POCL and libjsig").
  */
 final class GramKernel extends GramKernelBase {
     static final int TILE = 64;

@@ -12,7 +12,7 @@ import zq.formats.tokenizer.TokenizerLoader;
 /**
  * GPTQ calibration data: {@code nsamples} windows of exactly {@code seqlen} consecutive tokens, each starting at a
  * seeded random offset of one token stream (the IST/optimum recipe, {@link zq.formats.text.WindowSampler}). No BOS
- * is inserted and nothing is padded, so no padding ever enters a Hessian (gptq.md §2.6).
+ * is inserted and nothing is padded, so no padding ever enters a Hessian (docs/gptq.md, "Calibration windows").
  *
  * <p>Token-count convention: every Hessian is H = (2/N)·Σ x·xᵀ over all N = nsamples·seqlen calibration tokens
  * (GPTQModel's normalisation). AutoGPTQ divides by the number of sequences instead; because every window has

@@ -17,65 +17,24 @@ public final class PeakMemory {
      * Peak resident set size (Linux VmHWM) in bytes: Java heap, native matrices and mapped files together.
      * -1 where /proc is not available.
      */
-    public static long peakRssBytes() {
-        try {
-            for (String line : Files.readAllLines(STATUS)) {
-                if (line.startsWith("VmHWM:")) return parseKilobytes(line) * 1024;
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
-    }
+    public static long peakRssBytes() { return statusBytes("VmHWM:"); }
 
     /**
      * Current anonymous resident memory (Linux RssAnon) in bytes: heap and native allocations, without the
      * file-backed pages of memory-mapped inputs, which VmHWM includes although the kernel can drop them at any time.
      * -1 where /proc is not available.
      */
-    public static long rssAnonBytes() {
+    public static long rssAnonBytes() { return statusBytes("RssAnon:"); }
+
+    private static long statusBytes(String field) {
         try {
             for (String line : Files.readAllLines(STATUS)) {
-                if (line.startsWith("RssAnon:")) return parseKilobytes(line) * 1024;
+                if (line.startsWith(field)) return parseKilobytes(line) * 1024;
             }
         } catch (IOException | RuntimeException e) {
             return -1;
         }
         return -1;
-    }
-
-    /** Polls {@link #rssAnonBytes()} on a daemon thread and keeps the largest value seen, for benchmarks. */
-    public static final class AnonSampler implements AutoCloseable {
-        private final Thread thread;
-        private volatile boolean running = true;
-        private volatile long peak = rssAnonBytes();
-
-        public AnonSampler(long periodMillis) {
-            thread = new Thread(() -> {
-                while (running) {
-                    peak = Math.max(peak, rssAnonBytes());
-                    try {
-                        Thread.sleep(periodMillis);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "zq-rss-sampler");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        /** The largest anonymous RSS sampled so far, this moment included. */
-        public long peakBytes() {
-            peak = Math.max(peak, rssAnonBytes());
-            return peak;
-        }
-
-        @Override
-        public void close() {
-            running = false;
-            thread.interrupt();
-        }
     }
 
     /** "VmHWM:	  123456 kB" to 123456. */

@@ -1,7 +1,7 @@
 package zq.gptq.pipeline;
 
 import zq.gptq.GptqConfig;
-import zq.gptq.Int4Packing.ZeroFormat;
+import zq.formats.gptq.ZeroFormat;
 import zq.gptq.hessian.HessianBackend;
 
 /**
@@ -22,14 +22,14 @@ public record PipelineOptions(QuantizeMethod method, GptqConfig gptq, boolean tr
         }
     }
 
-    /** AutoGPTQ's defaults with zq's choice of desc_act=false (gptq.md §4.6): GPTQ, g128, sym, true-sequential. */
+    /** AutoGPTQ's defaults with zq's choice of desc_act=false (docs/gptq.md, "Settings that load everywhere"): GPTQ, g128, sym, true-sequential. */
     public static PipelineOptions defaults() {
         return new PipelineOptions(QuantizeMethod.GPTQ, GptqConfig.recommended(), true, HessianBackend.AUTO);
     }
 
     /**
      * The zero-point convention the checkpoint must use: symmetric zeros (always 8) are exact in AutoGPTQ's
-     * v1 layout; asymmetric zeros can be 0, which v1 cannot store (gptq.md §3.3), so they need gptq_v2.
+     * v1 layout; asymmetric zeros can be 0, which v1 cannot store (docs/gptq.md, "Zero points"), so they need gptq_v2.
      */
     public ZeroFormat zeroFormat() { return gptq.sym() ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2; }
 }

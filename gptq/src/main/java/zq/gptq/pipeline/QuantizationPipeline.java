@@ -11,8 +11,7 @@ import zq.formats.LinearRef;
 import zq.formats.ModelLayout;
 import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
-import zq.gptq.Int4Packing;
-import zq.gptq.Int4Packing.PackedLinear;
+import zq.formats.gptq.PackedLinear;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.RtnQuantizer;
 import zq.gptq.hessian.HessianAccumulator;
@@ -27,7 +26,7 @@ import zq.runtime.LinearInputObserver;
 
 /**
  * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},
- * gptq.md §2.5). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
+ * docs/gptq.md, "Layers in order"). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
  * Linears and returns them packed; nothing of earlier layers is kept, so memory does not grow with depth.
  *
  * <p>GPTQ: the calibration windows are embedded once; for each layer and each subset of
@@ -217,7 +216,7 @@ public final class QuantizationPipeline implements AutoCloseable {
     private void finish(LinearRef ref, QuantizedLinear q, ModuleReport report, Map<String, PackedLinear> packed,
                         List<ModuleReport> reports) {
         long t0 = System.nanoTime();
-        packed.put(ref.prefix(), Int4Packing.pack(ref.prefix(), q, options.zeroFormat()));
+        packed.put(ref.prefix(), q.pack(ref.prefix(), options.zeroFormat()));
         times.add(Phase.PACK, System.nanoTime() - t0);
         reports.add(report);
         modulesDone++;

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** How each Linear is quantised: GPTQ with calibration data, or round-to-nearest on the same grid without any. */
 public enum QuantizeMethod {
-    /** GPTQ with Hessians from calibration activations (gptq.md §2). */
+    /** GPTQ with Hessians from calibration activations (docs/gptq.md, "The GPTQ solve"). */
     GPTQ,
     /** Round-to-nearest: the baseline, no calibration, no forward passes. */
     RTN;

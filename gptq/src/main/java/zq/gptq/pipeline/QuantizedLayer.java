@@ -4,7 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import zq.gptq.Int4Packing.PackedLinear;
+import zq.formats.gptq.PackedLinear;
 
 /**
  * One decoder layer's quantised Linears, packed for the checkpoint. Only the packed tensors are kept

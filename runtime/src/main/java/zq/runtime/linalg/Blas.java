@@ -4,35 +4,11 @@ import org.bytedeco.openblas.global.openblas;
 
 /**
  * The one door to BLAS: fp32 matrix products in place on native {@link OffHeapMatrix} operands, straight
- * to the OpenBLAS that ND4J bundles (as its own CPU backend does), and on row-major float arrays through
- * native copies of them. Everything numeric in zq that is O(n^3) goes through here, so the backend stays
+ * to OpenBLAS through its JavaCPP binding (docs/blas.md says why not through ND4J). Everything numeric in zq that is O(n^3) goes through here, so the backend stays
  * a one-class change.
  */
 public final class Blas {
     private Blas() {}
-
-    /** C[m×n] = A[m×k] · B[n×k]ᵀ: the product of activations with a Linear's [out, in] weight. */
-    public static float[] matmulTransB(float[] a, int m, int k, float[] b, int n) {
-        check(b, (long) n * k, "B");
-        return product(a, m, k, b, n, k, true);
-    }
-
-    /** C[m×n] = A[m×k] · B[k×n]. */
-    public static float[] matmul(float[] a, int m, int k, float[] b, int n) {
-        check(b, (long) k * n, "B");
-        return product(a, m, k, b, k, n, false);
-    }
-
-    /** A[m×k] times B[bRows×bCols] (or its transpose) through fresh native copies of both. */
-    private static float[] product(float[] a, int m, int k, float[] b, int bRows, int bCols, boolean transB) {
-        check(a, (long) m * k, "A");
-        try (OffHeapMatrix x = OffHeapMatrix.copyOf(a, m, k);
-             OffHeapMatrix y = OffHeapMatrix.copyOf(b, bRows, bCols);
-             OffHeapMatrix c = OffHeapMatrix.zeros(m, transB ? bRows : bCols)) {
-            gemm(1f, x, false, y, transB, 0f, c);
-            return c.toArray();
-        }
-    }
 
     /**
      * C = alpha·op(A)·op(B) + beta·C in place on native matrices or views, where op(X) is X or Xᵀ.
@@ -66,11 +42,5 @@ public final class Blas {
         }
         openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans,
                 n, a.rows(), alpha, a.at(0, 0), a.ld(), beta, c.at(0, 0), c.ld());
-    }
-
-    private static void check(float[] a, long expected, String what) {
-        if (a.length != expected) {
-            throw new IllegalArgumentException(what + " has " + a.length + " elements, expected " + expected);
-        }
     }
 }

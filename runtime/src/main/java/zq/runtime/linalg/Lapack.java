@@ -13,7 +13,7 @@ import org.bytedeco.openblas.global.openblas;
  * column-major form with the triangle flipped: no transposed copy is made.
  *
  * <p>OpenBLAS's LAPACK crashes the JVM on large matrices when the calling thread has a small stack
- * (java-deps.md §3.4: sgetrf/sgetri at n=4096 die below -Xss8m). Every call therefore runs on a
+ * (docs/blas.md, "LAPACK and the native stack": sgetrf/sgetri at n=4096 die below -Xss8m). Every call therefore runs on a
  * fresh thread with a {@value #STACK_BYTES}-byte stack, whatever -Xss the JVM was given.
  */
 public final class Lapack {

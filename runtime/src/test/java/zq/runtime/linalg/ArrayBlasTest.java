@@ -8,8 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Products of Java arrays through native copies, and the bulk copies themselves, against float64 loops. */
+/** Products of Java arrays through native copies and {@link Blas#gemm}, and the bulk copies themselves, against float64 loops. */
 class ArrayBlasTest {
+    /** A[m×k] · B (B is [n×k] used transposed, or [k×n]) through native copies, as the runtime's slots do. */
+    private static float[] product(float[] a, int m, int k, float[] b, int n, boolean transB) {
+        try (OffHeapMatrix x = OffHeapMatrix.copyOf(a, m, k);
+             OffHeapMatrix y = transB ? OffHeapMatrix.copyOf(b, n, k) : OffHeapMatrix.copyOf(b, k, n);
+             OffHeapMatrix c = OffHeapMatrix.zeros(m, n)) {
+            Blas.gemm(1f, x, false, y, transB, 0f, c);
+            return c.toArray();
+        }
+    }
+
     private static float[] random(int n, long seed) {
         Random rnd = new Random(seed);
         float[] a = new float[n];
@@ -20,7 +30,7 @@ class ArrayBlasTest {
     @Test void matmulTransBIsActivationsTimesTransposedWeight() {
         int m = 7, k = 33, n = 5;
         float[] a = random(m * k, 1), b = random(n * k, 2);
-        float[] c = Blas.matmulTransB(a, m, k, b, n);
+        float[] c = product(a, m, k, b, n, true);
         assertEquals(m * n, c.length);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -34,7 +44,7 @@ class ArrayBlasTest {
     @Test void matmulIsThePlainProduct() {
         int m = 4, k = 9, n = 6;
         float[] a = random(m * k, 3), b = random(k * n, 4);
-        float[] c = Blas.matmul(a, m, k, b, n);
+        float[] c = product(a, m, k, b, n, false);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double want = 0;
@@ -43,14 +53,17 @@ class ArrayBlasTest {
             }
         }
         // a hand-worked 2×2: [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50]
-        assertArrayEquals(new float[]{19, 22, 43, 50}, Blas.matmul(new float[]{1, 2, 3, 4}, 2, 2, new float[]{5, 6, 7, 8}, 2));
+        assertArrayEquals(new float[]{19, 22, 43, 50}, product(new float[]{1, 2, 3, 4}, 2, 2, new float[]{5, 6, 7, 8}, 2, false));
     }
 
     @Test void operandsOfTheWrongSizeAreRefused() {
-        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> Blas.matmul(new float[5], 2, 3, new float[6], 2));
-        assertEquals("A has 5 elements, expected 6", a.getMessage());
-        IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> Blas.matmulTransB(new float[6], 2, 3, new float[7], 2));
-        assertEquals("B has 7 elements, expected 6", b.getMessage());
+        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> OffHeapMatrix.copyOf(new float[5], 2, 3));
+        assertEquals("array has 5 elements, expected 2x3", a.getMessage());
+        try (OffHeapMatrix x = OffHeapMatrix.zeros(2, 3); OffHeapMatrix y = OffHeapMatrix.zeros(2, 2);
+             OffHeapMatrix c = OffHeapMatrix.zeros(2, 2)) {
+            IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> Blas.gemm(1f, x, false, y, true, 0f, c));
+            assertEquals("gemm shapes do not match: op(A) 2x3, op(B) 2x2, C 2x2", b.getMessage());
+        }
     }
 
     @Test void bulkCopiesOfViewsAndReshapedMemory() {

@@ -1,6 +1,8 @@
-package zq.validate.bench;
+package zq.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,13 +20,32 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 
 /**
  * Prefill speed of perplexity on a generated model of 7B layer width, against the sgemm rate ND4J reaches
  * on the same machine in the same run. A benchmark, not a test: it prints a report and asserts nothing.
- * <pre>java -Xmx12g -cp … zq.validate.bench.PerplexityBenchmark [--dir D] [--layers 2] [--seqlen 512] [--windows 8] [--runs 3]</pre>
+ * ND4J is here only as the yardstick: an independent sgemm whose rate bounds what the runtime's own BLAS calls can reach.
+ * <pre>ZQ_JAVA_OPTS=-Xmx12g ./zq bench runtime [--dir D] [--layers 2] [--seqlen 512] [--windows 8] [--runs 3]</pre>
  */
-public final class PerplexityBenchmark {
+@Command(name = "runtime", mixinStandardHelpOptions = true,
+        description = {"Perplexity prefill on a generated 7B-width model (hidden 4096, 32/8 heads, intermediate 13056, "
+                + "vocab 32000): tokens/s and GFLOP/s against the ND4J sgemm rate of the same run. Run with ZQ_JAVA_OPTS=-Xmx12g."})
+public final class PerplexityBenchmark implements Callable<Integer> {
+    @Option(names = "--dir", description = "Where the generated model is written and reused (default: java.io.tmpdir).")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Option(names = "--layers", description = "Decoder layers (default ${DEFAULT-VALUE}).")
+    int layers = 2;
+
+    @Option(names = "--seqlen", description = "Tokens per window (default ${DEFAULT-VALUE}).")
+    int seqLen = 512;
+
+    @Option(names = "--windows", description = "Windows per run (default ${DEFAULT-VALUE}).")
+    int windows = 8;
+
+    @Option(names = "--runs", description = "Timed runs; the best counts (default ${DEFAULT-VALUE}).")
+    int runs = 3;
 
     /** The model shape and the work to time. */
     public record Config(Path workDir, int hidden, int heads, int kvHeads, int intermediate, int layers, int vocab,
@@ -59,8 +80,6 @@ public final class PerplexityBenchmark {
      */
     public record Report(double seconds, long prefillTokens, double tokensPerSecond, double gflop, double gflopsAchieved,
                          double sgemmGflops, double fractionOfSgemm, double bestFractionOfAdjacentSgemm, double ppl) {}
-
-    private PerplexityBenchmark() {}
 
     public static Report run(Config c, PrintStream out) throws IOException {
         Path dir = c.modelDir();
@@ -133,21 +152,12 @@ public final class PerplexityBenchmark {
         return rate;
     }
 
-    public static void main(String[] args) throws IOException {
-        Config c = Config.sevenBWidth(Path.of(System.getProperty("java.io.tmpdir")));
-        for (int i = 0; i < args.length; i += 2) {
-            if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
-            String v = args[i + 1];
-            int n = args[i].equals("--dir") ? 0 : Integer.parseInt(v);
-            c = switch (args[i]) {
-                case "--dir" -> new Config(Path.of(v), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), c.windows(), c.runs());
-                case "--layers" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), n, c.vocab(), c.seqLen(), c.windows(), c.runs());
-                case "--seqlen" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), n, c.windows(), c.runs());
-                case "--windows" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), n, c.runs());
-                case "--runs" -> new Config(c.workDir(), c.hidden(), c.heads(), c.kvHeads(), c.intermediate(), c.layers(), c.vocab(), c.seqLen(), c.windows(), n);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--dir, --layers, --seqlen, --windows, --runs)");
-            };
+    @Override public Integer call() throws IOException {
+        Config d = Config.sevenBWidth(dir);
+        for (int v : new int[]{layers, seqLen, windows, runs}) {
+            if (v <= 0) throw new IllegalArgumentException("--layers, --seqlen, --windows and --runs must be positive");
         }
-        run(c, System.out);
+        run(new Config(dir, d.hidden(), d.heads(), d.kvHeads(), d.intermediate(), layers, d.vocab(), seqLen, windows, runs), System.out);
+        return 0;
     }
 }

@@ -1,4 +1,4 @@
-package zq.gptq.bench;
+package zq.bench;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
 import zq.gptq.QuantizedLinear;
@@ -20,15 +23,41 @@ import zq.runtime.linalg.OffHeapMatrix;
  * Throughput of the GPTQ numerical core on generated layers of Llama-7B widths: Hessian accumulation
  * (CPU BLAS, and OpenCL when a device exists) against the sgemm rate measured in the same run, and
  * the solve time per layer shape. Run with a large heap and stack, e.g.
- * {@code java -Xss16m -Xmx24g -cp ... zq.gptq.bench.GptqBenchmark --scale 4 --tokens 2048}.
- *
- * <p>Options: {@code --tokens N} calibration tokens (default 32×512), {@code --batch N} tokens per
- * add() (512), {@code --scale F} divide every layer dimension by F (rounded to a multiple of 128),
- * {@code --shapes 4096x6144,...} in×out list, {@code --no-opencl}, {@code --no-solve},
- * {@code --group-size G}, {@code --desc-act}.
+ * {@code ZQ_JAVA_OPTS=-Xmx24g ./zq bench hessian --scale 4 --tokens 2048}.
  */
-public final class GptqBenchmark {
-    private GptqBenchmark() {}
+@Command(name = "hessian", mixinStandardHelpOptions = true,
+        description = {"Hessian accumulation (CPU BLAS and OpenCL) and GPTQ solve time for 7B-width layer shapes: "
+                + "GFLOP/s against the sgemm rate of the same run."})
+public final class GptqBenchmark implements Callable<Integer> {
+    @Option(names = "--tokens", description = "Calibration tokens (default ${DEFAULT-VALUE} = 32×512).")
+    int tokens = 32 * 512;
+
+    @Option(names = "--batch", description = "Tokens per add() (default ${DEFAULT-VALUE}).")
+    int batch = 512;
+
+    @Option(names = "--scale", description = "Divide every layer dimension by this, rounded to a multiple of 128 (default ${DEFAULT-VALUE}).")
+    int scale = 1;
+
+    @Option(names = "--shapes", paramLabel = "INxOUT,...",
+            description = "Layer shapes (default: Llama-7B q/k/v fused, o, gate/up, down: 4096x6144,4096x4096,4096x13056,13056x4096).")
+    String shapes;
+
+    @Option(names = "--no-opencl", negatable = false, description = "Skip the OpenCL Hessian.")
+    boolean noOpenCl;
+
+    @Option(names = "--no-solve", negatable = false, description = "Skip the GPTQ solve.")
+    boolean noSolve;
+
+    @Option(names = "--group-size", description = "Columns per quantization group (default ${DEFAULT-VALUE}).")
+    int groupSize = GptqConfig.recommended().groupSize();
+
+    @Option(names = "--desc-act", description = "Act-order: quantize columns by decreasing Hessian diagonal.")
+    boolean descAct;
+
+    @Override public Integer call() {
+        run(Options.of(tokens, batch, scale, shapes, !noOpenCl, !noSolve, groupSize, descAct), System.out);
+        return 0;
+    }
 
     /** A Linear layer shape: in_features → out_features. */
     public record Shape(int in, int out) {
@@ -46,30 +75,13 @@ public final class GptqBenchmark {
                     new Shape(13056, 4096)), 32 * 512, 512, true, true, GptqConfig.recommended(), 1);
         }
 
-        public static Options parse(String[] args) {
+        public static Options of(int tokens, int batch, int scale, String shapeList, boolean openCl, boolean solve,
+                                 int groupSize, boolean descAct) {
             Options o = defaults();
-            List<Shape> shapes = o.shapes;
-            int tokens = o.tokens;
-            int batch = o.batchTokens;
-            boolean openCl = true;
-            boolean solve = true;
-            int groupSize = o.config.groupSize();
-            boolean descAct = false;
-            int scale = 1;
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--tokens" -> tokens = positive(a, args, ++i);
-                    case "--batch" -> batch = positive(a, args, ++i);
-                    case "--scale" -> scale = positive(a, args, ++i);
-                    case "--shapes" -> shapes = parseShapes(value(a, args, ++i));
-                    case "--no-opencl" -> openCl = false;
-                    case "--no-solve" -> solve = false;
-                    case "--group-size" -> groupSize = Integer.parseInt(value(a, args, ++i));
-                    case "--desc-act" -> descAct = true;
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            }
+            positive("--tokens", tokens);
+            positive("--batch", batch);
+            positive("--scale", scale);
+            List<Shape> shapes = shapeList == null ? o.shapes : parseShapes(shapeList);
             List<Shape> scaled = new ArrayList<>();
             for (Shape s : shapes) scaled.add(new Shape(shrink(s.in, scale), shrink(s.out, scale)));
             GptqConfig cfg = new GptqConfig(4, groupSize, descAct, true, false, GptqConfig.DEFAULT_DAMP_PERCENT,
@@ -81,15 +93,8 @@ public final class GptqBenchmark {
             return Math.max(128, Math.round(dim / (float) scale / 128) * 128);
         }
 
-        private static String value(String opt, String[] args, int i) {
-            if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
-            return args[i];
-        }
-
-        private static int positive(String opt, String[] args, int i) {
-            int v = Integer.parseInt(value(opt, args, i));
+        private static void positive(String opt, int v) {
             if (v <= 0) throw new IllegalArgumentException(opt + " must be positive, got " + v);
-            return v;
         }
 
         private static List<Shape> parseShapes(String spec) {
@@ -101,10 +106,6 @@ public final class GptqBenchmark {
             }
             return out;
         }
-    }
-
-    public static void main(String[] args) {
-        run(Options.parse(args), System.out);
     }
 
     /** Runs the benchmark and prints a report. */

@@ -1,18 +1,37 @@
-package zq.formats;
+package zq.bench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import zq.formats.Checkpoint;
+import zq.formats.SafetensorsFile;
+import zq.formats.TensorInfo;
 
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 /**
  * How fast {@link SafetensorsFile#readFloats} turns tensors of a checkpoint into fp32: each floating-point
  * tensor whose name contains a filter is decoded whole several times; the first and the best time are reported. The
  * file is read once beforehand so that the page cache is warm: this measures reading out of the cache and
  * decoding, not the disk. A benchmark, not a test:
- * <pre>java -cp … zq.formats.DecodeBenchmark MODEL_DIR [NAME_FILTER] [REPEATS]</pre>
+ * <pre>./zq bench decode MODEL_DIR [--filter NAME_PART] [--repeats 5]</pre>
  */
-public final class DecodeBenchmark {
-    private DecodeBenchmark() {}
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = {"Decode each floating-point tensor of a checkpoint to fp32 several times, page cache warm: "
+                + "first and best time, MB/s and values/s per tensor."})
+public final class DecodeBenchmark implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "A checkpoint folder.")
+    Path model;
+
+    @Option(names = "--filter", paramLabel = "NAME_PART", defaultValue = "",
+            description = "Only tensors whose name contains this (default: all).")
+    String filter;
+
+    @Option(names = "--repeats", defaultValue = "5", description = "Timed reads of each tensor (default ${DEFAULT-VALUE}).")
+    int repeats;
 
     /** Seconds of each of {@code repeats} whole-tensor reads of {@code t}, in order. */
     public static double[] seconds(SafetensorsFile f, TensorInfo t, int repeats) {
@@ -26,11 +45,9 @@ public final class DecodeBenchmark {
         return s;
     }
 
-    public static void main(String[] args) {
-        if (args.length < 1) throw new IllegalArgumentException("usage: DecodeBenchmark MODEL_DIR [NAME_FILTER] [REPEATS]");
-        String filter = args.length > 1 ? args[1] : "";
-        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        try (Checkpoint c = Checkpoint.open(Path.of(args[0]))) {
+    @Override public Integer call() {
+        if (repeats <= 0) throw new IllegalArgumentException("--repeats must be positive, got " + repeats);
+        try (Checkpoint c = Checkpoint.open(model)) {
             for (SafetensorsFile f : c.files()) {
                 for (TensorInfo t : f.tensors()) {
                     if (!t.dtype().isFloatingPoint() || !t.name().contains(filter)) continue;
@@ -41,5 +58,6 @@ public final class DecodeBenchmark {
                 }
             }
         }
+        return 0;
     }
 }

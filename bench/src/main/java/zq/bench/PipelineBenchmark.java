@@ -1,4 +1,4 @@
-package zq.gptq.bench;
+package zq.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,8 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import zq.formats.Architecture;
 import zq.formats.DType;
+import zq.formats.OutputFolder;
 import zq.formats.SyntheticModel;
 import zq.gptq.GptqConfig;
 import zq.gptq.export.GptqExporter;
@@ -24,7 +29,6 @@ import zq.gptq.export.QuantizeRequest;
 import zq.gptq.export.QuantizeResult;
 import zq.gptq.hessian.HessianBackend;
 import zq.gptq.pipeline.Calibration;
-import zq.gptq.pipeline.PeakMemory;
 import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
@@ -37,51 +41,54 @@ import zq.gptq.pipeline.QuantizedLayer;
  * (Linux VmHWM) only ever grows within a process: comparing the depths shows whether memory grows with the layer
  * count (it should not — one layer is decoded at a time and written as soon as it is done).
  *
- * <p>Run as {@code ZQ_JAVA_OPTS=-Xmx8g ./zq bench quantize [ARGS]}, or from the repository root with the module's class path:
- * <pre>
- *   mvn -q -B -o -pl gptq -am compile dependency:build-classpath -Dmdep.outputFile=$PWD/gptq/target/cp.txt
- *   java -Xss16m -Xmx8g -cp gptq/target/classes:$(cat gptq/target/cp.txt) zq.gptq.bench.PipelineBenchmark
- *   java -Xss16m -Xmx512m -cp ... zq.gptq.bench.PipelineBenchmark --scale 8 --nsamples 8 --seqlen 256   # quick
- * </pre>
- * Give -Xmx a bound: with a large heap the JVM grows it lazily, and peak RSS then shows the collector's choices
- * rather than the live data.
- * Options: {@code --scale F} divides hidden, intermediate, heads and vocabulary by F (widths rounded to multiples of
- * 128), {@code --layers 1,2,4}, {@code --nsamples N} (16), {@code --seqlen L} (512), {@code --group-size G} (128),
- * {@code --hessian auto|opencl|cpu} (cpu), {@code --dir DIR} where models are generated and reused
- * (java.io.tmpdir/zq-pipeline-bench). The child JVMs get this JVM's options (-Xmx, -Xss).
+ * <p>Run as {@code ZQ_JAVA_OPTS=-Xmx8g ./zq bench quantize [OPTIONS]} (quick: {@code ZQ_JAVA_OPTS=-Xmx512m ./zq bench
+ * quantize --scale 8 --nsamples 8 --seqlen 256}). Give -Xmx a bound: with a large heap the JVM grows it lazily, and
+ * peak RSS then shows the collector's choices rather than the live data. The child JVMs get this JVM's options
+ * (-Xmx, -Xss).
  */
-public final class PipelineBenchmark {
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = {"The whole quantize pipeline on generated Llama-7B-width models (hidden 4096, intermediate 11008, "
+                + "32 heads) of 1, 2 and 4 layers, each in its own JVM: time per layer and peak RSS (flat in the layer count)."})
+public final class PipelineBenchmark implements Callable<Integer> {
+    @Option(names = "--scale", description = "Divide hidden, intermediate, heads and vocabulary by this (widths rounded to multiples of 128; default ${DEFAULT-VALUE}).")
+    int scale = 1;
+
+    @Option(names = "--layers", split = ",", paramLabel = "N,...", description = "Decoder layer counts (default 1,2,4).")
+    List<Integer> layers = List.of(1, 2, 4);
+
+    @Option(names = "--nsamples", description = "Calibration windows (default ${DEFAULT-VALUE}).")
+    int nsamples = 16;
+
+    @Option(names = "--seqlen", description = "Tokens per calibration window (default ${DEFAULT-VALUE}).")
+    int seqlen = 512;
+
+    @Option(names = "--group-size", description = "Columns per quantization group (default ${DEFAULT-VALUE}).")
+    int groupSize = 128;
+
+    @Option(names = "--hessian", paramLabel = "auto|opencl|cpu", description = "Hessian backend (default cpu).")
+    String hessian = "cpu";
+
+    @Option(names = "--dir", description = "Where models are generated and reused (default: java.io.tmpdir/zq-pipeline-bench).")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
+
+    @Option(names = CHILD, hidden = true, description = "Run one depth in this JVM and print its result as JSON.")
+    Integer childLayers;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHILD = "--child-layers";
-
-    private PipelineBenchmark() {}
 
     /** Model shape and run settings. */
     public record Options(int hidden, int intermediate, int heads, int vocab, List<Integer> layerCounts, int nsamples,
                           int seqlen, int groupSize, HessianBackend hessian, Path dir) {
 
-        public static Options parse(String[] args) {
-            int scale = 1;
-            List<Integer> layers = List.of(1, 2, 4);
-            int nsamples = 16;
-            int seqlen = 512;
-            int groupSize = 128;
-            HessianBackend hessian = HessianBackend.CPU;
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--scale" -> scale = positive(a, value(a, args, ++i));
-                    case "--layers" -> layers = parseList(value(a, args, ++i));
-                    case "--nsamples" -> nsamples = positive(a, value(a, args, ++i));
-                    case "--seqlen" -> seqlen = positive(a, value(a, args, ++i));
-                    case "--group-size" -> groupSize = Integer.parseInt(value(a, args, ++i));
-                    case "--hessian" -> hessian = HessianBackend.parse(value(a, args, ++i));
-                    case "--dir" -> dir = Path.of(value(a, args, ++i));
-                    case CHILD -> i++; // handled by main
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            }
+        public static Options of(int scale, List<Integer> layers, int nsamples, int seqlen, int groupSize,
+                                 HessianBackend hessian, Path dir) {
+            positive("--scale", scale);
+            positive("--nsamples", nsamples);
+            positive("--seqlen", seqlen);
+            layers.forEach(n -> positive("--layers", n));
             int heads = Math.max(1, 32 / scale);
             int hidden = Math.max(128, Math.round(4096f / scale / 128) * 128);
             if (hidden % heads != 0) throw new IllegalArgumentException("--scale " + scale + " gives hidden " + hidden + " and " + heads + " heads");
@@ -89,21 +96,8 @@ public final class PipelineBenchmark {
                     layers, nsamples, seqlen, groupSize, hessian, dir);
         }
 
-        private static String value(String opt, String[] args, int i) {
-            if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
-            return args[i];
-        }
-
-        private static int positive(String opt, String v) {
-            int n = Integer.parseInt(v);
+        private static void positive(String opt, int n) {
             if (n <= 0) throw new IllegalArgumentException(opt + " must be positive, got " + n);
-            return n;
-        }
-
-        private static List<Integer> parseList(String s) {
-            List<Integer> out = new ArrayList<>();
-            for (String p : s.split(",")) out.add(positive("--layers", p.trim()));
-            return out;
         }
     }
 
@@ -162,24 +156,23 @@ public final class PipelineBenchmark {
                 live.add(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
             }
         };
-        try (PeakMemory.AnonSampler anon = new PeakMemory.AnonSampler(20)) {
+        try (AnonRssSampler anon = new AnonRssSampler(20)) {
             QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), liveHeap);
             return new Result(layers, q.totalSeconds(), q.layerSeconds(), q.phaseSeconds().get(Phase.FORWARD),
                     q.phaseSeconds().get(Phase.HESSIAN), q.phaseSeconds().get(Phase.SOLVE), q.phaseSeconds().get(Phase.PACK),
                     q.phaseSeconds().get(Phase.WRITE), q.peakRssBytes(), anon.peakBytes(), q.peakHeapBytes(), live);
         } finally {
-            deleteTree(out);
+            OutputFolder.deleteTree(out);
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
-        for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals(CHILD)) {
-                System.out.println(run(o, Integer.parseInt(args[i + 1])).toJson());
-                return;
-            }
+    @Override public Integer call() throws Exception {
+        Options o = Options.of(scale, layers, nsamples, seqlen, groupSize, HessianBackend.parse(hessian), dir);
+        if (childLayers != null) {
+            System.out.println(run(o, childLayers).toJson());
+            return 0;
         }
+        List<String> args = spec.commandLine().getParseResult().originalArgs(); // from "quantize" on
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "zq quantize pipeline: Llama-shaped, hidden %d, intermediate %d, %d heads, vocab %d; GPTQ 4 bit "
                         + "g%d sym true-sequential; calibration %d x %d tokens; Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
@@ -199,15 +192,16 @@ public final class PipelineBenchmark {
         out.println("VmHWM: peak resident set, including pages of the memory-mapped input that the kernel may drop;");
         out.println("RssAnon: peak anonymous memory (heap + native), sampled every 20 ms; heap: sum of the heap pools' peaks;");
         out.println("live heap: heap in use after a full GC forced at the end of each layer (times include those GCs).");
+        return 0;
     }
 
     /** Runs one depth in a fresh JVM with this JVM's options, so that its VmHWM counts that depth alone. */
-    private static Result inChildJvm(String[] args, int layers) throws IOException, InterruptedException {
+    private static Result inChildJvm(List<String> args, int layers) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PipelineBenchmark.class.getName()));
-        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName()));
+        cmd.addAll(args);
         cmd.addAll(List.of(CHILD, Integer.toString(layers)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String last = null;
@@ -217,12 +211,5 @@ public final class PipelineBenchmark {
         int code = p.waitFor();
         if (code != 0 || last == null) throw new IllegalStateException("the " + layers + "-layer run failed with exit code " + code);
         return Result.fromJson(JSON.readTree(last));
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (var s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

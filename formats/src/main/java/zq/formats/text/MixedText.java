@@ -1,49 +1,14 @@
-package zq.formats.tokenizer;
+package zq.formats.text;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Random;
 
 /**
- * Encoding throughput on generated mixed Chinese / English / code text.
- * Usage: {@code TokenizerBenchmark MODEL_DIR_OR_TOKENIZER_FILE [MEGABYTES=10] [SEED=1]}.
+ * Generated text mixing Chinese prose, English prose, indented code, numbers, emoji and blank lines: the input of the
+ * tokenizer benchmark and of the tokenizer tests, reproducible from a seed.
  */
-public final class TokenizerBenchmark {
-    private TokenizerBenchmark() {}
-
-    /** Bytes of UTF-8 text encoded, tokens produced and wall time of one timed encoding. */
-    public record Result(long bytes, int tokens, long nanos) {
-        public double megabytesPerSecond() { return bytes / 1e6 / (nanos / 1e9); }
-
-        @Override
-        public String toString() {
-            return String.format(Locale.ROOT, "%.1f MB in %.2f s: %.2f MB/s, %d tokens (%.2f bytes/token)",
-                    bytes / 1e6, nanos / 1e9, megabytesPerSecond(), tokens, (double) bytes / tokens);
-        }
-    }
-
-    public static void main(String[] args) {
-        if (args.length < 1 || args.length > 3) {
-            System.err.println("usage: TokenizerBenchmark MODEL_DIR_OR_TOKENIZER_FILE [MEGABYTES=10] [SEED=1]");
-            System.exit(2);
-        }
-        Tokenizer tokenizer = TokenizerLoader.load(Path.of(args[0]));
-        int megabytes = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        long seed = args.length > 2 ? Long.parseLong(args[2]) : 1;
-        System.out.println(tokenizer.description());
-        System.out.println(run(tokenizer, mixedText(seed, megabytes * 1_000_000)));
-    }
-
-    /** Encodes {@code text} once to warm up the JIT, then once timed. */
-    public static Result run(Tokenizer tokenizer, String text) {
-        tokenizer.encode(text);
-        long bytes = text.getBytes(StandardCharsets.UTF_8).length;
-        long t0 = System.nanoTime();
-        int[] ids = tokenizer.encode(text);
-        long t1 = System.nanoTime();
-        return new Result(bytes, ids.length, t1 - t0);
-    }
+public final class MixedText {
+    private MixedText() {}
 
     private static final String HANZI =
             "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
@@ -75,7 +40,7 @@ public final class TokenizerBenchmark {
      * About {@code targetBytes} of UTF-8 text mixing Chinese prose, English prose, indented code,
      * numbers, emoji and blank lines, the same for the same seed.
      */
-    public static String mixedText(long seed, int targetBytes) {
+    public static String generate(long seed, int targetBytes) {
         Random rnd = new Random(seed);
         StringBuilder sb = new StringBuilder(targetBytes);
         long bytes = 0;

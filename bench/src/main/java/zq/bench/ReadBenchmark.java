@@ -1,4 +1,12 @@
-package zq.formats;
+package zq.bench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import zq.formats.DType;
+import zq.formats.SafetensorsFile;
+import zq.formats.SafetensorsWriter;
+import zq.formats.TensorData;
+import zq.formats.TensorInfo;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,21 +19,31 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 /**
  * Throughput of the safetensors writer and reader on a multi-GB file, in bounded memory: writes a
  * file of a few large tensors (the largest over 2 GiB at the default 3 GB, so it must be mapped in
  * pieces), then reads it back tensor by tensor and checks every byte through a checksum computed
  * while writing. Meant to run with {@code -Xmx512m}:
- * <pre>java -Xmx512m -cp ... zq.formats.ReadBenchmark [SIZE, e.g. 3g or 300m] [FILE]</pre>
+ * <pre>ZQ_JAVA_OPTS=-Xmx512m ./zq bench read [SIZE, e.g. 3g or 300MB] [FILE]</pre>
  * The file is deleted afterwards. The read follows the write, so it normally comes from a warm page
  * cache: it measures mapping and checksumming, not the disk.
  */
-public final class ReadBenchmark {
+@Command(name = "read", mixinStandardHelpOptions = true,
+        description = {"Write then read back a generated safetensors file tensor by tensor (one tensor over 2 GiB at 3 GB), "
+                + "every byte checksummed: MB/s. Run with ZQ_JAVA_OPTS=-Xmx512m; the file is deleted afterwards."})
+public final class ReadBenchmark implements Callable<Integer> {
     private static final int COLS = 4096;
     private static final int CHUNK_BYTES = 8 << 20;
 
-    private ReadBenchmark() {}
+    @Parameters(index = "0", arity = "0..1", defaultValue = "3g", converter = SizeConverter.class, paramLabel = "SIZE",
+            description = "Bytes of tensors to write (decimal units: 3g, 300MB; default ${DEFAULT-VALUE}).")
+    long size;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "FILE",
+            description = "Where to write the file (default: java.io.tmpdir/zq-read-benchmark.safetensors).")
+    Path file;
 
     /** The outcome of one run; rates in decimal MB/s. */
     public record Result(long bytes, int tensors, long largestTensorBytes, double writeSeconds, double syncSeconds,
@@ -127,31 +145,13 @@ public final class ReadBenchmark {
         return z ^ (z >>> 31);
     }
 
-    /** Parses 3g, 300m, 500k or a plain byte count (decimal units, as disk sizes are quoted). */
-    static long parseSize(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
-            case 'g' -> 1_000_000_000L;
-            case 'm' -> 1_000_000L;
-            case 'k' -> 1_000L;
-            default -> 1L;
-        };
-        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
-        try {
-            return Math.multiplyExact(Long.parseLong(digits), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("size '" + s + "' is not a byte count such as 3g or 300m");
-        }
-    }
-
-    public static void main(String[] args) throws IOException {
-        long size = parseSize(args.length > 0 ? args[0] : "3g");
-        Path file = args.length > 1 ? Path.of(args[1]) : Path.of(System.getProperty("java.io.tmpdir"), "zq-read-benchmark.safetensors");
+    @Override public Integer call() throws IOException {
+        if (file == null) file = Path.of(System.getProperty("java.io.tmpdir"), "zq-read-benchmark.safetensors");
         Path parent = file.toAbsolutePath().getParent();
         long free = Files.getFileStore(parent).getUsableSpace();
         if (free < size + size / 10) {
-            System.err.printf(Locale.ROOT, "zq: %s: %.2f GB free, the benchmark needs %.2f GB%n", parent, free / 1e9, size * 1.1 / 1e9);
-            System.exit(2);
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: %.2f GB free, the benchmark needs %.2f GB",
+                    parent, free / 1e9, size * 1.1 / 1e9));
         }
         try {
             Result r = run(file, size);
@@ -166,5 +166,6 @@ public final class ReadBenchmark {
         } finally {
             Files.deleteIfExists(file);
         }
+        return 0;
     }
 }

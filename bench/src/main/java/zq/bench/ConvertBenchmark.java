@@ -1,19 +1,25 @@
-package zq.convert;
+package zq.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import zq.convert.CheckpointConverter;
+import zq.convert.ConvertOptions;
+import zq.convert.ConvertResult;
 import zq.formats.OutputFolder;
 import zq.formats.Architecture;
 import zq.formats.DType;
 import zq.formats.SyntheticModel;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /**
@@ -22,13 +28,24 @@ import java.util.stream.Stream;
  * tensor data: a RoPE-base change (all byte copies), a bf16 → f16 conversion, and Zhinao → Qwen2
  * (byte copies plus head-block gathers). Meant to run with {@code -Xmx512m}: nothing is held whole.
  *
- * <pre>java -Xmx512m -cp cli/target/zq.jar zq.convert.ConvertBenchmark [WORK_DIR] [GIGABYTES] [--keep-model]</pre>
+ * <pre>ZQ_JAVA_OPTS=-Xmx512m ./zq bench convert [WORK_DIR] [GIGABYTES=3] [--keep-model]</pre>
  *
  * "MB/s" counts tensor bytes written per second until the converter returns; "synced" also waits
  * until the output is on disk (fsync of every file), which is the disk-speed figure.
  */
-public final class ConvertBenchmark {
-    private ConvertBenchmark() {}
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a generated ~3 GB checkpoint (byte copy with --rope-base, --dtype f16, --to qwen2): MB/s, "
+                + "and with every file synced. Run with ZQ_JAVA_OPTS=-Xmx512m."})
+public final class ConvertBenchmark implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "WORK_DIR",
+            description = "Where the model and outputs are written (default: java.io.tmpdir/zq-convert-bench).")
+    Path work = Path.of(System.getProperty("java.io.tmpdir"), "zq-convert-bench");
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "GIGABYTES", description = "Size of the generated model (default 3).")
+    double gigabytes = 3.0;
+
+    @Option(names = "--keep-model", description = "Keep the generated model for the next run.")
+    boolean keepModel;
 
     public record Run(String name, long tensorBytes, double seconds, double syncedSeconds) {
         public double mbPerSecond() { return tensorBytes / 1e6 / seconds; }
@@ -103,19 +120,9 @@ public final class ConvertBenchmark {
         }
     }
 
-    public static void main(String[] args) {
-        List<String> positional = new ArrayList<>();
-        boolean keep = false;
-        for (String a : args) {
-            if (a.equals("--keep-model")) keep = true;
-            else positional.add(a);
-        }
-        Path work = Path.of(positional.size() > 0 ? positional.get(0) : System.getProperty("java.io.tmpdir") + "/zq-convert-bench");
-        double gb = positional.size() > 1 ? Double.parseDouble(positional.get(1)) : 3.0;
-        try {
-            System.out.print(run(work, gb, keep));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    @Override public Integer call() throws IOException {
+        if (!(gigabytes > 0)) throw new IllegalArgumentException("GIGABYTES must be positive, got " + gigabytes);
+        System.out.print(run(work, gigabytes, keepModel));
+        return 0;
     }
 }
