@@ -9,14 +9,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.commons.compress.compressors.CompressorStreamFactory;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +34,9 @@ import zq.formats.DType;
 import zq.formats.ModelConfig;
 import zq.formats.ModelLayout;
 import zq.formats.SafetensorsFile;
+import zq.formats.SafetensorsWriter;
+import zq.formats.ShardedWriter;
+import zq.formats.TensorData;
 import zq.formats.SyntheticModel;
 import zq.formats.TensorInfo;
 import zq.formats.text.CorpusFormat;
@@ -64,12 +70,22 @@ class ReaderFuzzTest {
     /**
      * @param file  the fixture file the mutations replace
      * @param seed  its valid bytes
-     * @param focus mutations fall in the first {@code focus} bytes (the rest is appended unchanged): a binary header
+     * @param from  mutations fall in bytes [from, to) (the rest is kept around them): a binary header, one tensor's data
      */
-    record Target(String name, Path file, byte[] seed, int focus, Reader reader) {
+    record Target(String name, Path file, byte[] seed, int from, int to, Reader reader) {
         static Target of(String name, Path file, Reader reader) throws IOException {
             byte[] b = Files.readAllBytes(file);
-            return new Target(name, file, b, b.length, reader);
+            return new Target(name, file, b, 0, b.length, reader);
+        }
+
+        /** The seed with bytes [from, to) mutated and the rest unchanged around them. */
+        byte[] mutated(SplittableRandom r) {
+            byte[] mid = Mutator.mutate(java.util.Arrays.copyOfRange(seed, from, to), r);
+            byte[] out = new byte[from + mid.length + seed.length - to];
+            System.arraycopy(seed, 0, out, 0, from);
+            System.arraycopy(mid, 0, out, from, mid.length);
+            System.arraycopy(seed, to, out, from + mid.length, seed.length - to);
+            return out;
         }
     }
 
@@ -108,6 +124,10 @@ class ReaderFuzzTest {
             Path shard = s.filter(p -> p.getFileName().toString().startsWith("model-00002")).findFirst().orElseThrow();
             t.add(headerTarget("safetensors shard header", shard, wholeModel));
         }
+
+        Path quantized = gptqModel(dir.resolve("gptq-model"));
+        t.add(headerTarget("GPTQ safetensors header", quantized.resolve("model.safetensors"), wholeModel));
+        t.add(dataTarget("GPTQ g_idx values", quantized.resolve("model.safetensors"), "model.layers.0.mlp.down_proj.g_idx", wholeModel));
 
         Path gptq = Files.createDirectories(dir.resolve("gptq"));
         Files.copy(dense.resolve("config.json"), gptq.resolve("config.json"));
@@ -152,8 +172,54 @@ class ReaderFuzzTest {
     /** Mutations in the 8-byte length and the JSON header (plus a little data), the rest of the file unchanged. */
     private static Target headerTarget(String name, Path file, Reader reader) throws IOException {
         byte[] b = Files.readAllBytes(file);
-        long headerLength = java.nio.ByteBuffer.wrap(b, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-        return new Target(name, file, b, (int) Math.min(b.length, 8 + headerLength + 16), reader);
+        return new Target(name, file, b, 0, (int) Math.min(b.length, dataStart(b) + 16), reader);
+    }
+
+    private static long dataStart(byte[] safetensors) {
+        return 8 + java.nio.ByteBuffer.wrap(safetensors, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** Mutations inside one tensor's data only: values a header check cannot see. */
+    private static Target dataTarget(String name, Path file, String tensor, Reader reader) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        long begin, end;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            begin = f.require(tensor).begin();
+            end = f.require(tensor).end();
+        }
+        long start = dataStart(b);
+        return new Target(name, file, b, (int) (start + begin), (int) (start + end), reader);
+    }
+
+    /**
+     * A GPTQ checkpoint laid out as AutoGPTQ writes it (random int32 qweight and qzeros, fp16 scales, g_idx = k / group
+     * size) with the quantization settings in config.json.
+     */
+    private static Path gptqModel(Path dir) throws IOException {
+        ObjectNode cfg = SyntheticModel.config(Architecture.LLAMA, 64, 128, 1, 4, 2, 64);
+        cfg.putObject("quantization_config").put("bits", 4).put("group_size", 32).put("desc_act", true).put("sym", true)
+                .put("quant_method", "gptq").put("checkpoint_format", "gptq");
+        ModelConfig c = ModelConfig.of(cfg, dir.resolve("config.json"));
+        SplittableRandom r = new SplittableRandom(5);
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : ModelLayout.of(c).expectedTensors().entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            int numel = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            if (n.endsWith(".qweight") || n.endsWith(".qzeros") || n.endsWith(".g_idx")) {
+                int[] v = new int[numel];
+                for (int i = 0; i < numel; i++) v[i] = n.endsWith(".g_idx") ? i / 32 : r.nextInt();
+                entries.add(new SafetensorsWriter.Entry(n, DType.I32, shape, TensorData.ints(v)));
+            } else {
+                float[] v = new float[numel];
+                for (int i = 0; i < numel; i++) v[i] = n.endsWith(".scales") ? 0.01f : (float) (r.nextDouble() - 0.5);
+                entries.add(new SafetensorsWriter.Entry(n, DType.F16, shape, TensorData.floats(v, DType.F16)));
+            }
+        }
+        Files.createDirectories(dir);
+        ShardedWriter.write(dir, SafetensorsWriter.defaultMetadata(), entries, ShardedWriter.DEFAULT_MAX_SHARD_BYTES);
+        ModelConfig.write(cfg, dir.resolve("config.json"));
+        return dir;
     }
 
     /** Opens the folder as a model and decodes every tensor, as quantize and ppl would. */
@@ -208,10 +274,7 @@ class ReaderFuzzTest {
         long end = System.nanoTime() + budgetNanos;
         try {
             while (System.nanoTime() < end && failures.size() < 5) {
-                byte[] head = Mutator.mutate(java.util.Arrays.copyOf(target.seed(), target.focus()), r);
-                byte[] input = new byte[head.length + target.seed().length - target.focus()];
-                System.arraycopy(head, 0, input, 0, head.length);
-                System.arraycopy(target.seed(), target.focus(), input, head.length, target.seed().length - target.focus());
+                byte[] input = target.mutated(r);
                 Files.write(target.file(), input);
                 inputs++;
                 Throwable thrown = run(target);
