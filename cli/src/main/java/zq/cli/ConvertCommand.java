@@ -12,6 +12,8 @@ import zq.convert.RopeScalingOption;
 import zq.formats.ByteSize;
 import zq.formats.Architecture;
 import zq.formats.DType;
+import zq.formats.gguf.GgmlType;
+import zq.convert.gguf.GgufExporter;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -57,9 +59,10 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--allow-overflow", description = "Write values beyond the target dtype's range as infinity instead of failing.")
     boolean allowOverflow;
 
-    @Option(names = "--to", paramLabel = "qwen2|zhinao",
+    @Option(names = "--to", paramLabel = "qwen2|zhinao|gguf",
             description = "Zhinao -> Qwen2ForCausalLM (split qkv_proj; no remote code), or Qwen2 -> Zhinao (the exact "
-                    + "inverse).")
+                    + "inverse); gguf: one llama.cpp file OUT.gguf (dense: --dtype f32|f16|bf16|q8_0, or q4_0|q4_1 by "
+                    + "llama.cpp's round-to-nearest; GPTQ: Q4_0 when sym, Q4_1 when not, from the GPTQ codes).")
     String to;
 
     @Option(names = "--max-shard-size", paramLabel = "SIZE", defaultValue = "5GB",
@@ -68,6 +71,7 @@ public final class ConvertCommand implements Callable<Integer> {
     String maxShardSize;
 
     @Override public Integer call() throws Exception {
+        if ("gguf".equalsIgnoreCase(to)) return gguf();
         ConvertOptions o = ConvertOptions.none().withMaxShardBytes(ByteSize.parse("--max-shard-size", maxShardSize)).withAllowOverflow(allowOverflow);
         if (ropeBase != null) o = o.withRopeBase(ropeBase);
         if (maxPositionEmbeddings != null) o = o.withMaxPositionEmbeddings(maxPositionEmbeddings);
@@ -81,9 +85,30 @@ public final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int gguf() throws java.io.IOException {
+        if (ropeBase != null || maxPositionEmbeddings != null || ropeScaling != null || noRopeScaling || allowOverflow) {
+            throw new IllegalArgumentException("--to gguf writes the checkpoint as it is; convert RoPE or context length first, then export");
+        }
+        GgmlType type = dtype == null ? null : GgufTypes.parse(dtype);
+        var err = spec.commandLine().getErr();
+        GgufExporter.Result r = GgufExporter.export(model, output, type, line -> {
+            err.println("zq: " + line);
+            err.flush();
+        });
+        spec.commandLine().getOut().println(ggufSummary(r));
+        return 0;
+    }
+
+    static String ggufSummary(GgufExporter.Result r) {
+        String note = r.unreachableTokens() == 0 ? "" : String.format("; %d vocabulary tokens no merge builds (llama.cpp's BPE never "
+                + "produces them)", r.unreachableTokens());
+        return String.format("wrote %s: GGUF %s, Linears %s, %d tensors, %.2f MB, %d tokens%s", r.output(), r.architecture(),
+                r.linearType(), r.tensors(), r.bytes() / 1e6, r.vocabulary(), note);
+    }
+
     private static Architecture architecture(String name) {
         Architecture a = Architecture.fromModelType(name);
-        if (a == null) throw new IllegalArgumentException("--to '" + name + "' is not an architecture (qwen2 or zhinao)");
+        if (a == null) throw new IllegalArgumentException("--to '" + name + "' is not an architecture (qwen2 or zhinao) or gguf");
         return a;
     }
 

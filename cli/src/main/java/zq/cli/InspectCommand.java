@@ -37,13 +37,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards, quantization,",
-                "and whether it needs remote code (trust_remote_code) and which files ask for it.",
+                "and whether it needs remote code (trust_remote_code) and which files ask for it;",
+                "or a GGUF file: metadata, tensor table, types and parameter count.",
                 "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape, if any "
                         + "floating-point value is NaN or infinite, or if a GPTQ g_idx names a group its scales lack "
                         + "(--no-values skips reading the values)."})
 public final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Folder with config.json and safetensors weights.")
+    @Parameters(index = "0", paramLabel = "MODEL_DIR|FILE.gguf", description = "Folder with config.json and safetensors weights, or a GGUF file.")
     Path model;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -61,6 +62,11 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (java.nio.file.Files.isRegularFile(model)) {
+            GgufInspection.print(model, json, tensors, out);
+            out.flush();
+            return 0;
+        }
         try (Checkpoint c = Checkpoint.open(model)) {
             if (!noValues) CheckpointValues.checkAll(c);
             CheckpointStats stats = CheckpointStats.of(c);

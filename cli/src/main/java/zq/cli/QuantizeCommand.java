@@ -2,6 +2,7 @@ package zq.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -11,8 +12,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import zq.convert.gguf.GgufExporter;
 import zq.formats.ByteSize;
 import zq.formats.HfJson;
+import zq.formats.OutputFolder;
 import zq.gptq.GptqConfig;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.export.GptqExporter;
@@ -116,12 +119,20 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as one JSON object.")
     boolean json;
 
+    @Option(names = "--format", paramLabel = "gptq|gguf", defaultValue = "gptq",
+            description = "gptq: an AutoGPTQ-layout folder OUT_DIR; gguf: one llama.cpp file OUT.gguf whose Linears are the GPTQ "
+                    + "codes as Q4_0 blocks (sym) or Q4_1 (asym); needs a group size that is a multiple of 32 or -1, and "
+                    + "--desc-act only with --static-groups. Default: ${DEFAULT-VALUE}.")
+    String format;
+
     @Override public Integer call() throws IOException {
         QuantizeMethod m = QuantizeMethod.parse(method);
         GptqConfig config = new GptqConfig(bits, groupSize, descAct, sym, staticGroups, damp, GptqConfig.DEFAULT_BLOCK_SIZE, mse);
         PipelineOptions options = new PipelineOptions(m, config, !noTrueSequential, HessianBackend.parse(hessian));
         long shardBytes = ByteSize.parse("--max-shard-size", maxShardSize);
         PrintWriter err = spec.commandLine().getErr();
+        checkGgufSettings();
+        boolean gguf = "gguf".equals(format);
         ReportFile reportFile = report == null ? null : ReportFile.check(report, "quantize", output, Arrays.asList(model, calib));
         Calibration calibration = null;
         if (m == QuantizeMethod.GPTQ) {
@@ -137,12 +148,51 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String w : GptqExporter.warnings(options)) err.println("zq: warning: " + w);
         err.flush();
 
+        if (gguf) return quantizeToGguf(options, calibration, shardBytes, err, reportFile);
         QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err),
                 done -> { if (reportFile != null) reportFile.write(done.reportJson()); });
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
         return 0;
+    }
+
+    /** Refuses, before any work, settings whose groups do not fall on Q4 blocks of 32 inputs. */
+    private void checkGgufSettings() {
+        if (!"gguf".equals(format) && !"gptq".equals(format)) {
+            throw new IllegalArgumentException("--format '" + format + "' is not gptq or gguf");
+        }
+        if (!"gguf".equals(format)) return;
+        if (groupSize != -1 && (groupSize <= 0 || groupSize % 32 != 0)) {
+            throw new IllegalArgumentException("--format gguf needs --group-size -1 or a multiple of 32 (Q4 blocks hold 32 inputs of one "
+                    + "group), got " + groupSize);
+        }
+        if (descAct && !staticGroups) {
+            throw new IllegalArgumentException("--format gguf with --desc-act needs --static-groups: act-order alone scatters each group's "
+                    + "inputs, so no block of 32 consecutive inputs shares one scale");
+        }
+        if (java.nio.file.Files.exists(output)) throw new IllegalArgumentException(output + ": output file already exists");
+    }
+
+    /** Quantizes into a hidden GPTQ folder beside OUT.gguf, exports that, and removes the folder. */
+    private int quantizeToGguf(PipelineOptions options, Calibration calibration, long shardBytes, PrintWriter err,
+                               ReportFile reportFile) throws IOException {
+        Path abs = output.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        Path work = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".gptq-");
+        try {
+            Path gptq = work.resolve("gptq");
+            QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, gptq, options, calibration, shardBytes), progress(err));
+            if (reportFile != null) reportFile.write(r.reportJson()); // before OUT.gguf appears
+            String name = model.toAbsolutePath().normalize().getFileName() + "-gptq";
+            GgufExporter.Result g = GgufExporter.export(gptq, output, null, name, line -> { });
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(ConvertCommand.ggufSummary(g));
+            out.flush();
+            return 0;
+        } finally {
+            OutputFolder.deleteTree(work);
+        }
     }
 
     /** One stderr line per quantized Linear (layer i/n, module, loss, ETA) and one per finished layer. */

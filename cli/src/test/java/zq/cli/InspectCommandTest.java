@@ -216,6 +216,6 @@ class InspectCommandTest {
 
         CliRun noArgs = zq("inspect");
         assertEquals(Main.EXIT_BAD_INPUT, noArgs.code());
-        assertTrue(noArgs.err().startsWith("zq: Missing required parameter: 'MODEL_DIR'"), noArgs.err());
+        assertTrue(noArgs.err().startsWith("zq: Missing required parameter: 'MODEL_DIR|FILE.gguf'"), noArgs.err());
     }
 }

@@ -16,7 +16,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -69,20 +68,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** Opens and validates {@code file}; throws {@link CheckpointException} naming the file on any defect. */
-    public static SafetensorsFile open(Path file) {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot open: " + e.getMessage(), e);
-        }
-        try {
-            return parse(file, ch);
-        } catch (RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
-        }
-    }
+    public static SafetensorsFile open(Path file) { return ChannelFiles.open(file, SafetensorsFile::parse); }
 
     private static SafetensorsFile parse(Path file, FileChannel ch) {
         try {
@@ -352,7 +338,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    @Override public void close() { closeQuietly(channel); }
+    @Override public void close() { ChannelFiles.closeQuietly(channel); }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
         while (b.hasRemaining()) {
@@ -369,9 +355,6 @@ public final class SafetensorsFile implements AutoCloseable {
 
     static CheckpointException bad(Path file, String what) { return new CheckpointException(file + ": " + what); }
 
-    private static void closeQuietly(FileChannel ch) {
-        try { ch.close(); } catch (IOException ignored) { /* nothing to recover */ }
-    }
 
     /** Whether {@code file} looks like a safetensors file by name. */
     public static boolean isSafetensors(Path file) {

@@ -39,6 +39,12 @@ import zq.formats.ShardedWriter;
 import zq.formats.TensorData;
 import zq.formats.SyntheticModel;
 import zq.formats.TensorInfo;
+import zq.formats.gguf.GgmlType;
+import zq.formats.gguf.GgufFile;
+import zq.formats.gguf.GgufMetadata;
+import zq.formats.gguf.GgufTensorInfo;
+import zq.formats.gguf.GgufValue;
+import zq.formats.gguf.GgufWriter;
 import zq.formats.text.CorpusFormat;
 import zq.formats.text.TextCorpus;
 import zq.formats.tokenizer.Tokenizer;
@@ -161,6 +167,14 @@ class ReaderFuzzTest {
                 "{\"text\": \"The quick brown fox\", \"id\": 1}\n{\"text\": \"中文的句子。\\nline two\"}\n\n{\"meta\": {}, \"text\": \"x\"}\n");
         t.add(Target.of("calibration JSONL", jsonl, f -> TextCorpus.load(f, (CorpusFormat) null, zhinao)));
 
+        Path gguf = ggufFile(dir.resolve("gguf/model.gguf"));
+        t.add(Target.of("GGUF", gguf, f -> {
+            try (GgufFile g = GgufFile.open(f)) {
+                for (GgufValue v : g.metadata().values()) v.describe();
+                for (GgufTensorInfo info : g.tensors()) g.floats(info.name());
+            }
+        }));
+
         String text = Files.readString(repoRoot().resolve("samples/data/calib.txt")).substring(0, 1500);
         for (String ext : List.of("gz", "xz", "bz2", "zst")) {
             Path f = compressed(Files.createDirectories(dir.resolve("compressed-" + ext)).resolve("calib.txt." + ext), text);
@@ -220,6 +234,37 @@ class ReaderFuzzTest {
         ShardedWriter.write(dir, SafetensorsWriter.defaultMetadata(), entries, ShardedWriter.DEFAULT_MAX_SHARD_BYTES);
         ModelConfig.write(cfg, dir.resolve("config.json"));
         return dir;
+    }
+
+    /** A small GGUF file with the metadata kinds llama.cpp files carry and a tensor of each block family. */
+    private static Path ggufFile(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        GgufMetadata md = new GgufMetadata().putString("general.architecture", "llama").putU32("llama.block_count", 1)
+                .putF32("llama.rope.freq_base", 1e4).putBool("tokenizer.ggml.add_bos_token", false)
+                .putStrings("tokenizer.ggml.tokens", List.of("a", "Ġb", "日本", "<|im_end|>"))
+                .putInt32s("tokenizer.ggml.token_type", List.of(1L, 1L, 1L, 3L));
+        float[] w = new float[64];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 13) / 13f - 0.5f;
+        Map<String, GgmlType> types = new java.util.LinkedHashMap<>();
+        types.put("norm", GgmlType.F32);
+        types.put("half", GgmlType.F16);
+        types.put("q8", GgmlType.Q8_0);
+        types.put("q4", GgmlType.Q4_0);
+        types.put("q41", GgmlType.Q4_1);
+        List<GgufTensorInfo> plan = new ArrayList<>();
+        types.forEach((n, ty) -> plan.add(GgufTensorInfo.planned(n, ty, 32, 2)));
+        try (GgufWriter wr = GgufWriter.create(file, md, plan)) {
+            for (Map.Entry<String, GgmlType> e : types.entrySet()) {
+                GgmlType ty = e.getValue();
+                wr.push(e.getKey(), ty, new long[] {32, 2}, out -> {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) ty.byteSize(w.length, 32)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ty.encode(w, 0, w.length, b);
+                    TensorData.writeAll(out, b.flip());
+                });
+            }
+            wr.commit();
+        }
+        return file;
     }
 
     /** Opens the folder as a model and decodes every tensor, as quantize and ppl would. */
