@@ -18,7 +18,7 @@ for cfg in "rtn 128 no" "rtn 32 no" "gptq 128 no" "gptq 32 no" "gptq 128 yes" "g
   rm -rf "${work:?}/$name"
   args=(quantize "$sample" -o "$work/$name" --method "$method" --group-size "$group" --report "$work/$name.report.json" --json)
   [ "$act" = yes ] && args+=(--desc-act) || args+=(--no-desc-act)
-  [ "$method" = gptq ] && args+=(--calib "$calib" --nsamples 128 --seqlen 256)
+  [ "$method" = gptq ] && args+=(--calib "$calib" --nsamples 36 --seqlen 256)
   ./zq "${args[@]}" > "$work/$name.quantize.json" 2> "$work/$name.log"
   ./zq validate --baseline "$sample" --candidate "$work/$name" "${eval_args[@]}" --json > "$work/$name.validate.json"
   rows+=("$name")

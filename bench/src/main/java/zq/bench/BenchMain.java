@@ -14,7 +14,8 @@ import zq.cli.Main;
         description = {"Benchmarks (not tests): speed and memory against a baseline measured in the same run.",
                 "Set the heap with ZQ_JAVA_OPTS (e.g. ZQ_JAVA_OPTS=-Xmx512m ./zq bench read)."},
         subcommands = {CommandLine.HelpCommand.class, ReadBenchmark.class, DecodeBenchmark.class, TokenizerBenchmark.class,
-                PerplexityBenchmark.class, GptqBenchmark.class, PipelineBenchmark.class, ConvertBenchmark.class})
+                PerplexityBenchmark.class, GptqBenchmark.class, PipelineBenchmark.class, ConvertBenchmark.class,
+                TokenDecodeBenchmark.class, PrefillBenchmark.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -17,9 +17,9 @@ import java.util.concurrent.Callable;
  * tensor whose name contains a filter is decoded whole several times; the first and the best time are reported. The
  * file is read once beforehand so that the page cache is warm: this measures reading out of the cache and
  * decoding, not the disk. A benchmark, not a test:
- * <pre>./zq bench decode MODEL_DIR [--filter NAME_PART] [--repeats 5]</pre>
+ * <pre>./zq bench tensor-decode MODEL_DIR [--filter NAME_PART] [--repeats 5]</pre>
  */
-@Command(name = "decode", mixinStandardHelpOptions = true,
+@Command(name = "tensor-decode", mixinStandardHelpOptions = true,
         description = {"Decode each floating-point tensor of a checkpoint to fp32 several times, page cache warm: "
                 + "first and best time, MB/s and values/s per tensor."})
 public final class DecodeBenchmark implements Callable<Integer> {

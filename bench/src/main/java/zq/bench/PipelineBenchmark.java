@@ -3,12 +3,8 @@ package zq.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,48 +12,48 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import zq.formats.Architecture;
+import zq.formats.Checkpoint;
 import zq.formats.DType;
 import zq.formats.OutputFolder;
 import zq.formats.SyntheticModel;
 import zq.gptq.GptqConfig;
-import zq.gptq.export.GptqExporter;
-import zq.gptq.export.QuantizeRequest;
-import zq.gptq.export.QuantizeResult;
 import zq.gptq.hessian.HessianBackend;
-import zq.gptq.pipeline.Calibration;
-import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PipelineOptions;
-import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
-import zq.gptq.pipeline.QuantizedLayer;
+import zq.gptq.pipeline.SgemmProbe;
+import zq.gptq.pipeline.WorkEstimate;
 
 /**
- * Time and memory of the whole {@code zq quantize} pipeline on generated Llama-7B-width models (hidden 4096,
- * intermediate 11008, 32 heads) of 1, 2 and 4 decoder layers. Each depth runs in its own JVM, because peak RSS
- * (Linux VmHWM) only ever grows within a process: comparing the depths shows whether memory grows with the layer
- * count (it should not — one layer is decoded at a time and written as soon as it is done).
+ * The real {@code zq quantize}, end to end, on a generated 360Zhinao2-7B-shaped checkpoint (hidden 4096, 32/8 heads,
+ * intermediate 13056, vocab 158464, BF16 in shards of 5 GB; {@code --layers N} decoder layers, 32 in the real model),
+ * in a child JVM started as the {@code zq} launcher starts one (no heap option unless ZQ_JAVA_OPTS gives one), so that
+ * its peak RSS is what a user sees. Calibration: exactly nsamples·seqlen seeded random token ids, so every token is
+ * used once. The checkpoint is generated once per shape and reused.
  *
- * <p>Run as {@code ZQ_JAVA_OPTS=-Xmx8g ./zq bench quantize [OPTIONS]} (quick: {@code ZQ_JAVA_OPTS=-Xmx512m ./zq bench
- * quantize --scale 8 --nsamples 8 --seqlen 256}). Give -Xmx a bound: with a large heap the JVM grows it lazily, and
- * peak RSS then shows the collector's choices rather than the live data. The child JVMs get this JVM's options
- * (-Xmx, -Xss).
+ * <p>Against: the ideal time, the run's FLOPs ({@link WorkEstimate}: one forward over the calibration tokens, the
+ * Hessians, the factorisations and column loops) divided by the sgemm rate ({@link SgemmProbe}) measured just before
+ * and just after the run, the better of the two (the machine may be shared). The layer loop is set against the
+ * ideal on its own too, since embedding and head conversion (2.6 GB at this vocabulary) weigh on a one-layer model
+ * but not on 32 layers.
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"The whole quantize pipeline on generated Llama-7B-width models (hidden 4096, intermediate 11008, "
-                + "32 heads) of 1, 2 and 4 layers, each in its own JVM: time per layer and peak RSS (flat in the layer count)."})
+        description = {"The real zq quantize, end to end in a child JVM, on a generated 360Zhinao2-7B-shaped checkpoint of N "
+                + "layers (generated once, reused): wall, time per phase, peak RSS, against the ideal time from the run's FLOPs "
+                + "and the sgemm rate of the same run."})
 public final class PipelineBenchmark implements Callable<Integer> {
-    @Option(names = "--scale", description = "Divide hidden, intermediate, heads and vocabulary by this (widths rounded to multiples of 128; default ${DEFAULT-VALUE}).")
-    int scale = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--layers", split = ",", paramLabel = "N,...", description = "Decoder layer counts (default 1,2,4).")
-    List<Integer> layers = List.of(1, 2, 4);
+    @Option(names = "--model", paramLabel = "zhinao-7b|llama-7b", description = "Shape to generate (default ${DEFAULT-VALUE}).")
+    String model = "zhinao-7b";
 
-    @Option(names = "--nsamples", description = "Calibration windows (default ${DEFAULT-VALUE}).")
-    int nsamples = 16;
+    @Option(names = "--layers", description = "Decoder layers of the generated model (default ${DEFAULT-VALUE}; the real model has 32).")
+    int layers = 1;
+
+    @Option(names = "--nsamples", split = ",", paramLabel = "N,...", description = "Calibration windows, one run each (default 16).")
+    List<Integer> nsamples = List.of(16);
 
     @Option(names = "--seqlen", description = "Tokens per calibration window (default ${DEFAULT-VALUE}).")
     int seqlen = 512;
@@ -65,151 +61,123 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--group-size", description = "Columns per quantization group (default ${DEFAULT-VALUE}).")
     int groupSize = 128;
 
-    @Option(names = "--hessian", paramLabel = "auto|opencl|cpu", description = "Hessian backend (default cpu).")
+    @Option(names = "--hessian", paramLabel = "auto|opencl|cpu", description = "Hessian backend (default ${DEFAULT-VALUE}).")
     String hessian = "cpu";
 
     @Option(names = "--dir", description = "Where models are generated and reused (default: java.io.tmpdir/zq-pipeline-bench).")
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zq-pipeline-bench");
 
-    @Option(names = CHILD, hidden = true, description = "Run one depth in this JVM and print its result as JSON.")
-    Integer childLayers;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String CHILD = "--child-layers";
+    @Option(names = "--scale", description = "Divide every width, the heads and the vocabulary by this, for a quick check (default ${DEFAULT-VALUE}).")
+    int scale = 1;
 
     /** Model shape and run settings. */
-    public record Options(int hidden, int intermediate, int heads, int vocab, List<Integer> layerCounts, int nsamples,
-                          int seqlen, int groupSize, HessianBackend hessian, Path dir) {
+    public record Options(Architecture arch, int hidden, int intermediate, int heads, int kvHeads, int vocab, int layers,
+                          List<Integer> nsamples, int seqlen, int groupSize, HessianBackend hessian, Path dir) {
 
-        public static Options of(int scale, List<Integer> layers, int nsamples, int seqlen, int groupSize,
-                                 HessianBackend hessian, Path dir) {
-            positive("--scale", scale);
-            positive("--nsamples", nsamples);
-            positive("--seqlen", seqlen);
-            layers.forEach(n -> positive("--layers", n));
-            int heads = Math.max(1, 32 / scale);
-            int hidden = Math.max(128, Math.round(4096f / scale / 128) * 128);
-            if (hidden % heads != 0) throw new IllegalArgumentException("--scale " + scale + " gives hidden " + hidden + " and " + heads + " heads");
-            return new Options(hidden, Math.max(128, Math.round(11008f / scale / 128) * 128), heads, Math.max(256, 32000 / scale),
-                    layers, nsamples, seqlen, groupSize, hessian, dir);
-        }
-
-        private static void positive(String opt, int n) {
-            if (n <= 0) throw new IllegalArgumentException(opt + " must be positive, got " + n);
+        Path modelDir() {
+            return dir.resolve(String.format(Locale.ROOT, "%s-h%d-i%d-v%d-l%d", arch.modelType(), hidden, intermediate, vocab, layers));
         }
     }
 
-    /** One depth's measurements. */
-    public record Result(int layers, double totalSeconds, List<Double> layerSeconds, double forwardSeconds,
-                         double hessianSeconds, double solveSeconds, double packSeconds, double writeSeconds,
-                         long peakRssBytes, long peakAnonBytes, long peakHeapBytes, List<Long> liveHeapAfterLayers) {
-
-        ObjectNode toJson() {
-            ObjectNode j = JSON.createObjectNode();
-            j.put("layers", layers);
-            j.put("total", totalSeconds);
-            layerSeconds.forEach(j.putArray("per_layer")::add);
-            j.put("forward", forwardSeconds);
-            j.put("hessian", hessianSeconds);
-            j.put("solve", solveSeconds);
-            j.put("pack", packSeconds);
-            j.put("write", writeSeconds);
-            j.put("rss", peakRssBytes);
-            j.put("anon", peakAnonBytes);
-            j.put("heap", peakHeapBytes);
-            liveHeapAfterLayers.forEach(j.putArray("live")::add);
-            return j;
-        }
-
-        static Result fromJson(JsonNode j) {
-            List<Double> per = new ArrayList<>();
-            j.get("per_layer").forEach(n -> per.add(n.asDouble()));
-            List<Long> live = new ArrayList<>();
-            j.get("live").forEach(n -> live.add(n.asLong()));
-            return new Result(j.get("layers").asInt(), j.get("total").asDouble(), per, j.get("forward").asDouble(),
-                    j.get("hessian").asDouble(), j.get("solve").asDouble(), j.get("pack").asDouble(), j.get("write").asDouble(),
-                    j.get("rss").asLong(), j.get("anon").asLong(), j.get("heap").asLong(), live);
-        }
-    }
-
-    /** Generates (or reuses) the model of this depth and quantises it in this JVM; the output is deleted afterwards. */
-    public static Result run(Options o, int layers) throws IOException {
-        Path model = o.dir().resolve(String.format(Locale.ROOT, "llama-h%d-i%d-l%d", o.hidden(), o.intermediate(), layers));
-        if (!SyntheticModel.exists(model)) {
-            SyntheticModel.write(model, SyntheticModel.config(Architecture.LLAMA, o.hidden(), o.intermediate(), layers, o.heads(),
-                    o.heads(), o.vocab()), DType.BF16, 7);
-        }
-        SplittableRandom r = new SplittableRandom(11);
-        List<int[]> windows = new ArrayList<>();
-        for (int i = 0; i < o.nsamples(); i++) windows.add(r.ints(o.seqlen(), 0, o.vocab()).toArray());
-        Calibration calibration = new Calibration("random tokens", o.seqlen(), 11, windows);
-        GptqConfig config = new GptqConfig(4, o.groupSize(), false, true, false, GptqConfig.DEFAULT_DAMP_PERCENT,
-                GptqConfig.DEFAULT_BLOCK_SIZE, false);
-        PipelineOptions options = new PipelineOptions(QuantizeMethod.GPTQ, config, true, o.hessian());
-        Path out = o.dir().resolve("out-l" + layers + "-" + ProcessHandle.current().pid());
-        List<Long> live = new ArrayList<>();
-        ProgressListener liveHeap = new ProgressListener() {
-            @Override public void layerDone(QuantizedLayer layer, Progress progress) {
-                System.gc(); // a full collection: what remains is the data the run still holds
-                live.add(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-            }
+    private Options options() {
+        for (int v : List.of(scale, layers, seqlen)) if (v <= 0) throw new IllegalArgumentException("--scale, --layers and --seqlen must be positive");
+        for (int n : nsamples) if (n <= 0) throw new IllegalArgumentException("--nsamples must be positive, got " + n);
+        HessianBackend h = HessianBackend.parse(hessian);
+        return switch (model) {
+            case "zhinao-7b" -> new Options(Architecture.ZHINAO, shrink(4096), shrink(13056), Math.max(1, 32 / scale),
+                    Math.max(1, 8 / scale), Math.max(256, 158464 / scale), layers, nsamples, seqlen, groupSize, h, dir);
+            case "llama-7b" -> new Options(Architecture.LLAMA, shrink(4096), shrink(11008), Math.max(1, 32 / scale),
+                    Math.max(1, 32 / scale), Math.max(256, 32000 / scale), layers, nsamples, seqlen, groupSize, h, dir);
+            default -> throw new IllegalArgumentException("--model must be zhinao-7b or llama-7b, got " + model);
         };
-        try (AnonRssSampler anon = new AnonRssSampler(20)) {
-            QuantizeResult q = GptqExporter.run(QuantizeRequest.of(model, out, options, calibration), liveHeap);
-            return new Result(layers, q.totalSeconds(), q.layerSeconds(), q.phaseSeconds().get(Phase.FORWARD),
-                    q.phaseSeconds().get(Phase.HESSIAN), q.phaseSeconds().get(Phase.SOLVE), q.phaseSeconds().get(Phase.PACK),
-                    q.phaseSeconds().get(Phase.WRITE), q.peakRssBytes(), anon.peakBytes(), q.peakHeapBytes(), live);
-        } finally {
-            OutputFolder.deleteTree(out);
-        }
+    }
+
+    private int shrink(int width) { return Math.max(128, Math.round((float) width / scale / 128) * 128); }
+
+    /** One run's measurements. */
+    public record Result(int nsamples, double wallSeconds, double layerLoopSeconds, JsonNode phases, double forwardsPerLayer,
+                         long peakRssBytes, long peakHeapBytes, WorkEstimate work, double sgemmFlopsPerSecond) {
+        double idealSeconds() { return work.seconds(sgemmFlopsPerSecond); }
     }
 
     @Override public Integer call() throws Exception {
-        Options o = Options.of(scale, layers, nsamples, seqlen, groupSize, HessianBackend.parse(hessian), dir);
-        if (childLayers != null) {
-            System.out.println(run(o, childLayers).toJson());
-            return 0;
-        }
-        List<String> args = spec.commandLine().getParseResult().originalArgs(); // from "quantize" on
+        Options o = options();
         PrintStream out = System.out;
-        out.printf(Locale.ROOT, "zq quantize pipeline: Llama-shaped, hidden %d, intermediate %d, %d heads, vocab %d; GPTQ 4 bit "
-                        + "g%d sym true-sequential; calibration %d x %d tokens; Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
-                o.hidden(), o.intermediate(), o.heads(), o.vocab(), o.groupSize(), o.nsamples(), o.seqlen(), o.hessian(),
-                Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"));
-        out.println("layers  total s   s/layer  forward  hessian    solve  solve/layer   pack   write  VmHWM MB  RssAnon MB  heap MB"
-                + "  live heap MB after each layer");
-        for (int layers : o.layerCounts()) {
-            Result r = inChildJvm(args, layers);
-            out.printf(Locale.ROOT, "%6d %8.1f %9.2f %8.1f %8.1f %8.1f %12.2f %6.2f %7.2f %9.0f %11.0f %8.0f  %s%n", r.layers(),
-                    r.totalSeconds(), r.layerSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0),
-                    r.forwardSeconds(), r.hessianSeconds(), r.solveSeconds(), r.solveSeconds() / r.layers(), r.packSeconds(),
-                    r.writeSeconds(), r.peakRssBytes() / 1e6, r.peakAnonBytes() / 1e6, r.peakHeapBytes() / 1e6,
-                    r.liveHeapAfterLayers().stream().map(b -> String.format(Locale.ROOT, "%.0f", b / 1e6))
-                            .collect(java.util.stream.Collectors.joining(" ")));
+        Path model = o.modelDir();
+        if (!SyntheticModel.exists(model)) {
+            out.println("generating " + model + " (once; reused by later runs) …");
+            long t0 = System.nanoTime();
+            SyntheticModel.write(model, SyntheticModel.config(o.arch(), o.hidden(), o.intermediate(), o.layers(), o.heads(), o.kvHeads(),
+                    o.vocab()), DType.BF16, 7);
+            out.printf(Locale.ROOT, "  generated in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        out.println("VmHWM: peak resident set, including pages of the memory-mapped input that the kernel may drop;");
-        out.println("RssAnon: peak anonymous memory (heap + native), sampled every 20 ms; heap: sum of the heap pools' peaks;");
-        out.println("live heap: heap in use after a full GC forced at the end of each layer (times include those GCs).");
+        out.printf(Locale.ROOT, "zq quantize on %s: %s-shaped, %d layers, hidden %d, %d/%d heads, intermediate %d, vocab %d, BF16; "
+                        + "GPTQ 4 bit g%d sym true-sequential, Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
+                model, o.arch().modelType(), o.layers(), o.hidden(), o.heads(), o.kvHeads(), o.intermediate(), o.vocab(), o.groupSize(),
+                o.hessian().name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"));
+        List<Result> results = new ArrayList<>();
+        for (int n : o.nsamples()) results.add(run(o, model, n, out));
+        out.println();
+        out.println("| calibration | wall s | layer loop s | ideal s | ideal / layer loop | ideal / wall | read | forward | hessian "
+                + "| solve | pack | write | forwards/layer | peak RSS GB | peak heap GB | sgemm GFLOP/s |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Result r : results) {
+            JsonNode p = r.phases();
+            out.printf(Locale.ROOT, "| %d×%d | %.1f | %.1f | %.1f | %.0f %% | %.0f %% | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f |%n",
+                    r.nsamples(), o.seqlen(), r.wallSeconds(), r.layerLoopSeconds(), r.idealSeconds(),
+                    100 * r.idealSeconds() / r.layerLoopSeconds(), 100 * r.idealSeconds() / r.wallSeconds(),
+                    p.path("read").asDouble(), p.path("forward").asDouble(), p.path("hessian").asDouble(), p.path("solve").asDouble(),
+                    p.path("pack").asDouble(), p.path("write").asDouble(), r.forwardsPerLayer(), r.peakRssBytes() / 1e9,
+                    r.peakHeapBytes() / 1e9, r.sgemmFlopsPerSecond() / 1e9);
+        }
+        out.println("ideal: (forward + Hessian + solve FLOPs) / the better sgemm rate of the probes just before and after the run; "
+                + "layer loop: the quantize command's time per layer, summed (without embedding/head conversion and start-up).");
         return 0;
     }
 
-    /** Runs one depth in a fresh JVM with this JVM's options, so that its VmHWM counts that depth alone. */
-    private static Result inChildJvm(List<String> args, int layers) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName()));
-        cmd.addAll(args);
-        cmd.addAll(List.of(CHILD, Integer.toString(layers)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String last = null;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) last = line;
+    /** Quantises the model in a child JVM with {@code nsamples × seqlen} random calibration tokens; the output is deleted. */
+    static Result run(Options o, Path model, int nsamples, PrintStream out) throws IOException, InterruptedException {
+        Path work = Files.createDirectories(o.dir().resolve("run-" + ProcessHandle.current().pid()));
+        Path tokens = work.resolve("calib.tokens");
+        SplittableRandom random = new SplittableRandom(11);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < nsamples * o.seqlen(); i++) b.append(random.nextInt(o.vocab())).append(i % 32 == 31 ? '\n' : ' ');
+        Files.writeString(tokens, b);
+        Path output = work.resolve("out");
+        Path report = work.resolve("report.json");
+        WorkEstimate work0;
+        try (Checkpoint ck = Checkpoint.open(model)) {
+            PipelineOptions options = new PipelineOptions(QuantizeMethod.GPTQ, new GptqConfig(4, o.groupSize(), false, true, false,
+                    GptqConfig.DEFAULT_DAMP_PERCENT, GptqConfig.DEFAULT_BLOCK_SIZE, false), true, o.hessian());
+            List<Integer> lengths = new ArrayList<>();
+            for (int i = 0; i < nsamples; i++) lengths.add(o.seqlen());
+            work0 = WorkEstimate.of(ck.config(), ck.layout(), options, lengths);
         }
-        int code = p.waitFor();
-        if (code != 0 || last == null) throw new IllegalStateException("the " + layers + "-layer run failed with exit code " + code);
-        return Result.fromJson(JSON.readTree(last));
+        try {
+            double before = SgemmProbe.flopsPerSecond(2.0);
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss16m"));
+            String launcherOptions = System.getenv("ZQ_JAVA_OPTS");
+            if (launcherOptions != null && !launcherOptions.isBlank()) cmd.addAll(List.of(launcherOptions.trim().split("\\s+")));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "zq.cli.Main", "quantize", model.toString(), "-o",
+                    output.toString(), "--calib", tokens.toString(), "--calib-format", "tokens", "--nsamples", Integer.toString(nsamples),
+                    "--seqlen", Integer.toString(o.seqlen()), "--group-size", Integer.toString(o.groupSize()), "--hessian",
+                    o.hessian().name().toLowerCase(Locale.ROOT), "--report", report.toString()));
+            out.printf(Locale.ROOT, "calibration %d×%d: $ zq quantize … (child JVM, progress below)%n", nsamples, o.seqlen());
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            int code = p.waitFor();
+            double wall = (System.nanoTime() - t0) / 1e9;
+            if (code != 0) throw new IllegalStateException("zq quantize exited with " + code);
+            double after = SgemmProbe.flopsPerSecond(2.0);
+            JsonNode r = JSON.readTree(report.toFile());
+            double loop = 0;
+            for (JsonNode s : r.get("seconds_per_layer")) loop += s.asDouble();
+            out.printf(Locale.ROOT, "  sgemm %.0f GFLOP/s before, %.0f after%n", before / 1e9, after / 1e9);
+            return new Result(nsamples, wall, loop, (ObjectNode) r.get("seconds_by_phase"), r.get("forwards_per_layer").asDouble(),
+                    r.get("peak_rss_bytes").asLong(), r.get("peak_heap_bytes").asLong(), work0, Math.max(before, after));
+        } finally {
+            OutputFolder.deleteTree(work);
+        }
     }
 }

@@ -19,7 +19,7 @@ class BenchMainTest {
     @Test void everyBenchmarkAnswersHelp() {
         Set<String> names = BenchMain.commandLine().getSubcommands().keySet();
         // the list the README documents; a benchmark added without a name here fails this test
-        assertEquals(Set.of("help", "read", "decode", "tokenize", "runtime", "hessian", "quantize", "convert"), names);
+        assertEquals(Set.of("help", "read", "tensor-decode", "tokenize", "runtime", "hessian", "quantize", "convert", "decode", "prefill"), names);
         for (String name : names) {
             if (name.equals("help")) continue;
             CliRun r = run(name, "--help");

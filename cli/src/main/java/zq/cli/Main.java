@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "zq", mixinStandardHelpOptions = true, version = "zq 0.1.0",
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
         subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, PplCommand.class,
-                ValidateCommand.class, QuantizeCommand.class, ConvertCommand.class, DequantizeCommand.class, DemoCommand.class},
+                ValidateCommand.class, QuantizeCommand.class, ConvertCommand.class, DequantizeCommand.class, DemoCommand.class,
+                GenerateCommand.class, ChatCommand.class},
         footer = {"", "Benchmarks: zq bench NAME --help (the zq launcher runs them from bench/target/zq-bench.jar, built on first use)."})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */

@@ -6,8 +6,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Checkpoint;
 import zq.formats.HfJson;
+import zq.gptq.pipeline.PeakMemory;
+import zq.runtime.DecoderLayer;
 import zq.validate.Perplexity;
 import zq.validate.PerplexityResult;
 import zq.validate.TokenFile;
@@ -18,6 +21,7 @@ import zq.formats.text.TextCorpus;
 import zq.formats.tokenizer.TokenizerLoader;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code zq ppl MODEL (--tokens FILE | --text FILE)}: perplexity over non-overlapping windows. */
@@ -50,13 +54,21 @@ public final class PplCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     TokenInput input;
 
-    @Option(names = "--seqlen", paramLabel = "N", defaultValue = "2048", description = "Window length (default: ${DEFAULT-VALUE}).")
-    int seqLen;
+    /** Window length when --seqlen is not given (or the model's context, when that is shorter). */
+    static final int DEFAULT_SEQLEN = 2048;
+
+    @Option(names = "--seqlen", paramLabel = "N", description = {"Window length, up to the model's max_position_embeddings "
+            + "(default: " + DEFAULT_SEQLEN + ", or the context when shorter). Memory grows linearly with it."})
+    Integer seqLen;
+
+    @Option(names = "--chunk", paramLabel = "N", defaultValue = "" + DecoderLayer.DEFAULT_CHUNK_ROWS, description = {"Positions "
+            + "per chunk inside a layer: a longer window is processed chunk by chunk against its KV cache (default: ${DEFAULT-VALUE})."})
+    int chunk;
 
     @Option(names = "--max-windows", paramLabel = "N", description = "Score only the first N windows.")
     Integer maxWindows;
 
-    @Option(names = "--json", description = "Print one JSON object (ppl, tokens, windows, seqlen, nll_mean).")
+    @Option(names = "--json", description = "Print one JSON object (ppl, tokens, windows, seqlen, nll_mean, peak_rss_bytes).")
     boolean json;
 
     /** {@code --max-windows}: absent means every window (0 to the library). */
@@ -71,10 +83,22 @@ public final class PplCommand implements Callable<Integer> {
         int[] tokens = input.read(model);
         PerplexityResult r;
         try (Checkpoint ck = Checkpoint.open(model)) {
-            r = Perplexity.run(ck, tokens, Perplexity.Options.of(seqLen, windows));
+            int context = ck.config().maxPositionEmbeddings();
+            if (seqLen == null) seqLen = Math.min(DEFAULT_SEQLEN, context);
+            if (seqLen > context) {
+                throw new IllegalArgumentException("--seqlen " + seqLen + " is longer than the context of " + model
+                        + " (max_position_embeddings " + context + "); convert with --max-position-embeddings to score longer windows");
+            }
+            Perplexity.Options o = Perplexity.Options.of(seqLen, windows);
+            r = Perplexity.run(ck, tokens, new Perplexity.Options(o.seqLen(), o.maxWindows(), o.tokensPerPass(), chunk,
+                    o.headSliceRows(), o.logitChunkRows()));
         }
+        long peak = PeakMemory.peakRssBytes();
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? HfJson.pretty(r.toJson()) : r.toText() + "\n");
+        ObjectNode result = r.toJson();
+        result.put("peak_rss_bytes", peak);
+        out.print(json ? HfJson.pretty(result)
+                : r.toText() + String.format(Locale.ROOT, "  peak RSS %.0f MiB%n", peak / 1048576.0));
         out.flush();
         return 0;
     }

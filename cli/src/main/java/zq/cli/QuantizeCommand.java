@@ -28,6 +28,8 @@ import zq.gptq.pipeline.PipelineOptions;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizeMethod;
 import zq.gptq.pipeline.QuantizedLayer;
+import zq.gptq.pipeline.SgemmProbe;
+import zq.gptq.pipeline.WorkEstimate;
 
 /**
  * {@code zq quantize}: a dense model folder to an AutoGPTQ-layout GPTQ Int4 folder, one decoder layer at a time.
@@ -93,7 +95,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Format of --calib; by default taken from its extension. Text formats use the model's tokenizer.")
     String calibFormat;
 
-    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128", description = "Calibration windows. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--nsamples", paramLabel = "N", defaultValue = "128",
+            description = "Calibration windows. They never overlap: N windows of L tokens at seeded positions, every token "
+                    + "used once when the data holds exactly N x L tokens; more than fit is an error that says how many do. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int nsamples;
 
     @Option(names = "--seqlen", paramLabel = "L", defaultValue = "2048", description = "Tokens per calibration window. Default: ${DEFAULT-VALUE}.")
@@ -195,22 +200,47 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
     }
 
-    /** One stderr line per quantized Linear (layer i/n, module, loss, ETA) and one per finished layer. */
-    private static ProgressListener progress(PrintWriter err) {
+    /**
+     * Before the first layer, the work ahead and the time it takes at this machine's sgemm rate (a second-long probe),
+     * with the flags that shorten it; then one stderr line per quantized Linear and one per finished layer, with an ETA
+     * from the average finished layer (from the estimate until the first layer is done).
+     */
+    private ProgressListener progress(PrintWriter err) {
         return new ProgressListener() {
+            private double estimatedSeconds = Double.NaN;
+
+            @Override public void planned(WorkEstimate work) {
+                double rate = SgemmProbe.flopsPerSecond(1.0);
+                estimatedSeconds = work.seconds(rate);
+                err.printf(Locale.ROOT, "zq: work: %s (forward %s at %.2f forwards per layer, Hessians %s, solves %s) "
+                                + "over %d calibration tokens; at this machine's sgemm rate of %.0f GFLOP/s that is at least %s%n",
+                        flops(work.totalFlops()), flops(work.forwardFlops()), work.forwardsPerLayer(), flops(work.hessianFlops()),
+                        flops(work.solveFlops()), work.tokens(), rate / 1e9, duration(estimatedSeconds));
+                if (estimatedSeconds > 15 * 60) {
+                    err.printf(Locale.ROOT, "zq: to shorten it: fewer calibration tokens (--nsamples %d --seqlen %d now; forward and "
+                            + "Hessian work grow with their product, e.g. --nsamples 16 --seqlen 512), --hessian opencl on a GPU%n",
+                            nsamples, seqlen);
+                }
+                err.flush();
+            }
+
             @Override public void moduleDone(ModuleReport module, QuantizedLinear result, Progress p) {
                 String loss = module.gptq() == null ? "rtn" : String.format(Locale.ROOT, "loss %.4g", module.loss());
                 String damp = module.gptq() != null && module.gptq().dampRaised()
                         ? String.format(Locale.ROOT, " (damp raised to %.4g)", module.gptq().dampPercentUsed()) : "";
                 err.printf(Locale.ROOT, "zq: layer %d/%d %-28s %s%s  %.2f s  ETA %s%n", p.layer() + 1, p.layers(),
-                        shortName(module), loss, damp, module.solveSeconds(), duration(p.etaSeconds()));
+                        shortName(module), loss, damp, module.solveSeconds(), eta(p));
                 err.flush();
             }
 
             @Override public void layerDone(QuantizedLayer layer, Progress p) {
-                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(),
-                        duration(p.etaSeconds()));
+                err.printf(Locale.ROOT, "zq: layer %d/%d done in %.1f s, ETA %s%n", p.layer() + 1, p.layers(), layer.seconds(), eta(p));
                 err.flush();
+            }
+
+            private String eta(Progress p) {
+                if (p.layersDone() > 0 || !Double.isFinite(estimatedSeconds)) return duration(p.etaSeconds());
+                return "~" + duration(Math.max(0, estimatedSeconds - p.elapsedSeconds())) + " (estimate)";
             }
         };
     }
@@ -219,6 +249,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     private static String shortName(ModuleReport m) {
         String prefix = "model.layers." + m.layer() + ".";
         return m.name().startsWith(prefix) ? m.name().substring(prefix.length()) : m.name();
+    }
+
+    /** "3.35 TFLOP", "41.2 GFLOP". */
+    static String flops(double f) {
+        return f >= 1e12 ? String.format(Locale.ROOT, "%.2f TFLOP", f / 1e12) : String.format(Locale.ROOT, "%.1f GFLOP", f / 1e9);
     }
 
     static String duration(double seconds) {

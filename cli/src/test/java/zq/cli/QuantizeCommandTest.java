@@ -38,9 +38,9 @@ class QuantizeCommandTest {
 
     /** 4 windows of 16 tokens, group size 32 unless {@code more} gives one. */
     private String[] gptqArgs(Path in, Path out, String... more) throws Exception {
-        List<String> a = new java.util.ArrayList<>(List.of("quantize", in.toString(), "-o", out.toString(), "--calib", tokens().toString(),
-                "--nsamples", "4", "--seqlen", "16", "--hessian", "cpu"));
-        if (!List.of(more).contains("--group-size")) a.addAll(List.of("--group-size", "32"));
+        List<String> a = new java.util.ArrayList<>(List.of("quantize", in.toString(), "-o", out.toString(), "--calib", tokens().toString()));
+        String[][] defaults = {{"--nsamples", "4"}, {"--seqlen", "16"}, {"--hessian", "cpu"}, {"--group-size", "32"}};
+        for (String[] d : defaults) if (!List.of(more).contains(d[0])) a.addAll(List.of(d));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -62,7 +62,8 @@ class QuantizeCommandTest {
         assertEquals(64, s.get("calibration").get("tokens").asLong(), "4 windows of 16 tokens");
         assertEquals(2, s.get("layers").asInt());
         assertEquals(14, s.get("modules").asInt());
-        assertEquals(List.of("forward", "hessian", "solve", "pack", "write"), fieldNames(s.get("seconds_by_phase")));
+        assertEquals(List.of("read", "forward", "hessian", "solve", "pack", "write"), fieldNames(s.get("seconds_by_phase")));
+        assertEquals(1.0, s.get("forwards_per_layer").asDouble(), "true-sequential with every stage input kept: one forward per layer");
         assertTrue(s.get("peak_heap_bytes").asLong() > 0);
 
         JsonNode rep = JSON.readTree(report.toFile());
@@ -76,6 +77,9 @@ class QuantizeCommandTest {
         assertTrue(r.err().contains("zq: layer 1/2 self_attn.q_proj"), r.err());
         assertTrue(r.err().contains("zq: layer 2/2 done"), r.err());
         assertTrue(r.err().contains("ETA"), r.err());
+        int work = r.err().indexOf("zq: work: "), firstLayer = r.err().indexOf("zq: layer 1/2");
+        assertTrue(work >= 0 && work < firstLayer, "the estimate comes before the first layer: " + r.err());
+        assertTrue(r.err().contains("over 64 calibration tokens; at this machine's sgemm rate"), r.err());
         try (Checkpoint ck = Checkpoint.open(out)) {
             assertTrue(ck.config().isQuantized());
         }
@@ -163,5 +167,21 @@ class QuantizeCommandTest {
         assertEquals(2, exists.code());
         assertTrue(exists.err().contains("output folder already exists"), exists.err());
         assertEquals("mine", Files.readString(existing.resolve("keep.txt")));
+
+        // 400 tokens hold 25 disjoint windows of 16; 26 overlap
+        CliRun windows = zq(gptqArgs(in, tmp.resolve("h"), "--nsamples", "26"));
+        assertEquals(2, windows.code());
+        assertTrue(windows.err().contains("has 400 tokens: 25 disjoint windows of seqlen 16 fit, 26 were asked for"), windows.err());
+        assertFalse(Files.exists(tmp.resolve("h")));
+    }
+
+    /** --hessian auto asks for an OpenCL GPU where Aparapi's native warnings cannot reach this process's stderr. */
+    @Test
+    void autoHessianPrintsNoAparapiWarningWhenItUsesTheCpu() throws Exception {
+        CliRun r = zq(gptqArgs(model(128), tmp.resolve("q"), "--hessian", "auto"));
+        assertEquals(0, r.code(), r.err());
+        if (zq.gptq.hessian.HessianBackend.AUTO.resolve() == zq.gptq.hessian.HessianBackend.CPU) {
+            assertFalse(r.err().contains("Aparapi"), r.err());
+        }
     }
 }

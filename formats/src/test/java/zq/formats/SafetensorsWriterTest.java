@@ -69,14 +69,13 @@ class SafetensorsWriterTest {
     }
 
     @Test void refusesDuplicateNamesNegativeDimensionsAndTheMetadataKey() {
-        TensorData none = TensorData.bytes(ByteBuffer.allocate(0));
         assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter.header(Map.of(), List.of(
-                new SafetensorsWriter.Entry("x", DType.F32, new long[]{0}, none),
-                new SafetensorsWriter.Entry("x", DType.F32, new long[]{0}, none))));
+                new SafetensorsWriter.Planned("x", DType.F32, new long[]{0}),
+                new SafetensorsWriter.Planned("x", DType.F32, new long[]{0}))));
         assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter.header(Map.of(), List.of(
-                new SafetensorsWriter.Entry("x", DType.F32, new long[]{-1}, none))));
+                new SafetensorsWriter.Planned("x", DType.F32, new long[]{-1}))));
         assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter.header(Map.of(), List.of(
-                new SafetensorsWriter.Entry("__metadata__", DType.F32, new long[]{0}, none))));
+                new SafetensorsWriter.Planned("__metadata__", DType.F32, new long[]{0}))));
     }
 
     @Test void copiesTensorsBetweenFilesByteForByte() throws Exception {

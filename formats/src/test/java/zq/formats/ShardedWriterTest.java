@@ -80,4 +80,36 @@ class ShardedWriterTest {
         var plan = ShardedWriter.plan(List.of(vector("a", 100, 0), vector("b", 150, 0), vector("c", 1, 0)), 1000);
         assertEquals(List.of(List.of("a", "b"), List.of("c")), plan.stream().map(ShardedWriterTest::names).toList());
     }
+
+    /** Push-style: each tensor in plan order, with the planned byte count; a missing tensor fails finish(). */
+    @Test void pushWriterChecksOrderSizeAndCompleteness() throws Exception {
+        List<SafetensorsWriter.Planned> plan = List.of(vector("a", 10, 0).planned(), vector("b", 10, 0).planned());
+        Path d1 = Files.createDirectory(tmp.resolve("order"));
+        try (ShardedWriter w = ShardedWriter.open(d1, SafetensorsWriter.defaultMetadata(), plan, 1000)) {
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> w.put("b", vector("b", 10, 0).data()));
+            assertEquals(d1 + ": tensor 'b' was written where the plan has 'a'", e.getMessage());
+        }
+        Path d2 = Files.createDirectory(tmp.resolve("size"));
+        try (ShardedWriter w = ShardedWriter.open(d2, SafetensorsWriter.defaultMetadata(), plan, 1000)) {
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> w.put("a", vector("a", 9, 0).data()));
+            assertEquals(d2.resolve(ShardedWriter.SINGLE_FILE) + ": tensor 'a' produced 36 bytes, expected 40", e.getMessage());
+        }
+        Path d3 = Files.createDirectory(tmp.resolve("missing"));
+        try (ShardedWriter w = ShardedWriter.open(d3, SafetensorsWriter.defaultMetadata(), plan, 1000)) {
+            w.put("a", vector("a", 10, 0).data());
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, w::finish);
+            assertEquals(d3 + ": only 1 of 2 planned tensors were written; next was 'b'", e.getMessage());
+        }
+        Path d4 = Files.createDirectory(tmp.resolve("ok"));
+        try (ShardedWriter w = ShardedWriter.open(d4, SafetensorsWriter.defaultMetadata(), plan, 1000)) {
+            w.put("a", vector("a", 10, 0).data());
+            w.put("b", vector("b", 10, 5).data());
+            assertEquals(List.of(d4.resolve(ShardedWriter.SINGLE_FILE)), w.finish());
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(d4.resolve(ShardedWriter.SINGLE_FILE))) {
+            assertEquals(5f, st.readFloats(st.require("b"))[0]);
+        }
+    }
 }

@@ -1,10 +1,7 @@
 package zq.gptq;
 
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.stream.IntStream;
 import zq.runtime.linalg.Blas;
-import zq.runtime.linalg.Lapack;
 import zq.runtime.linalg.OffHeapMatrix;
 
 /**
@@ -13,7 +10,8 @@ import zq.runtime.linalg.OffHeapMatrix;
  * <p>Steps, in the reference's order: the whole-row grid is fitted before dead inputs are handled;
  * dead inputs (H[i][i] == 0) get H[i][i] = 1 and a zero weight column; static groups are fitted on
  * the unpermuted weights; act-order permutes by decreasing diag(H); H gets damp·mean(diag H) on its
- * diagonal; then L = chol(H), H⁻¹ = cholesky_inverse(L), U = upper chol(H⁻¹). Columns are quantised
+ * diagonal; then U = upper chol(H⁻¹), which {@link InverseHessian} obtains from one Cholesky factorisation and one
+ * triangular inverse, once per Hessian however many Linears share it. Columns are quantised
  * in blocks: inside a block each column's error is spread over the block's later columns (rank-1
  * updates in Java), and after the block the whole error panel updates the trailing columns with one
  * sgemm. Dynamic groups are fitted at their first column from the global weights, which hold the
@@ -34,7 +32,8 @@ import zq.runtime.linalg.OffHeapMatrix;
  *   <li>When a Cholesky step fails (AutoGPTQ raises), the damping is raised and the chain retried from the
  *       undamped H: attempt k (k = 0, 1, ...) uses damp fraction dampPercent·2^k, at most
  *       {@value #MAX_DAMP_ATTEMPTS} attempts. The fraction that worked is in the report.</li>
- *   <li>The U factor is never transposed in memory: the second factorisation leaves Uᵀ in the lower
+ *   <li>U is computed as J·chol(J·H·J)⁻¹·J ({@link InverseHessian}), which is the reference's
+ *       chol(cholesky_inverse(chol(H)), upper) in exact arithmetic at half the flops; it is kept as Uᵀ in a lower
  *       triangle, and the block update multiplies by it transposed.</li>
  * </ul>
  */
@@ -54,7 +53,7 @@ public final class GptqSolver {
     }
 
     /**
-     * Quantises one layer.
+     * Quantises one layer, factoring its Hessian for it alone.
      *
      * @param layer   name used in error messages (e.g. model.layers.0.self_attn.q_proj)
      * @param weight  W as float32, [out][in] row-major (nn.Linear layout); not modified
@@ -63,8 +62,29 @@ public final class GptqSolver {
      * @param hessian H, [in][in] row-major, symmetric (only its lower triangle after permutation is read); not modified
      */
     public QuantizedLinear quantize(String layer, float[] weight, int out, int in, float[] hessian) {
+        config.checkInFeatures(layer, in);
+        try (InverseHessian h = factor(layer, hessian, in)) {
+            return quantize(layer, weight, out, in, h, true);
+        }
+    }
+
+    /**
+     * Factors a Hessian once for all the Linears that read the same input ({@link #quantize(String, float[], int, int,
+     * InverseHessian, boolean)}); the caller closes it.
+     */
+    public InverseHessian factor(String layer, float[] hessian, int in) {
+        return InverseHessian.of(layer, hessian, in, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS);
+    }
+
+    /**
+     * Quantises one layer with a factorisation made by {@link #factor} from its Hessian.
+     *
+     * @param countFactorTime whether this Linear's report counts the factorisation's time (true for the first of the
+     *                        Linears that share it, so that the times add up)
+     */
+    public QuantizedLinear quantize(String layer, float[] weight, int out, int in, InverseHessian h, boolean countFactorTime) {
         long t0 = System.nanoTime();
-        checkInputs(layer, weight, out, in, hessian);
+        checkInputs(layer, weight, out, in, h);
         int gs = config.effectiveGroupSize(in);
         int groups = in / gs;
         boolean dynamicGroups = config.grouped() && !config.staticGroups();
@@ -75,27 +95,15 @@ public final class GptqSolver {
             for (int r = 0; r < out; r++) setGrid(scales, zeros, r, grid.fit(weight, r * in, in));
         }
 
-        boolean[] dead = new boolean[in];
-        float[] diag = new float[in];
-        int deadCount = 0;
-        for (int i = 0; i < in; i++) {
-            diag[i] = hessian[i * in + i];
-            if (diag[i] == 0f) {
-                dead[i] = true;
-                diag[i] = 1f;
-                deadCount++;
-            }
-        }
-
         if (config.grouped() && config.staticGroups()) {
             float[] row = new float[in];
             for (int r = 0; r < out; r++) {
-                copyRowZeroingDead(weight, r, in, dead, row);
+                copyRowZeroingDead(weight, r, in, h, row);
                 for (int g = 0; g < groups; g++) setGrid(scales, zeros, g * out + r, grid.fit(row, g * gs, gs));
             }
         }
 
-        int[] perm = config.descAct() ? descendingOrder(diag) : IntStream.range(0, in).toArray();
+        int[] perm = h.permutation();
         // group of each permuted position, for the grid lookup inside the column loop
         int[] groupAt = new int[in];
         for (int p = 0; p < in; p++) {
@@ -104,20 +112,14 @@ public final class GptqSolver {
 
         byte[] codes = new byte[out * in];
         double loss;
-        Damping damping;
-        long tf0;
-        long tf1;
         int block = Math.min(config.blockSize(), in);
-        try (OffHeapMatrix factor = OffHeapMatrix.zeros(in, in);
-             OffHeapMatrix w = OffHeapMatrix.zeros(out, in);
+        OffHeapMatrix factor = h.factor();
+        try (OffHeapMatrix w = OffHeapMatrix.zeros(out, in);
              OffHeapMatrix err = OffHeapMatrix.zeros(out, block)) {
-            tf0 = System.nanoTime();
-            damping = factorInverseHessian(layer, hessian, in, perm, dead, diag, factor);
-            tf1 = System.nanoTime();
             float[] row = new float[in];
             float[] permuted = new float[in];
             for (int r = 0; r < out; r++) {
-                copyRowZeroingDead(weight, r, in, dead, row);
+                copyRowZeroingDead(weight, r, in, h, row);
                 for (int p = 0; p < in; p++) permuted[p] = row[perm[p]];
                 w.writeRow(r, 0, permuted, 0, in);
             }
@@ -138,12 +140,13 @@ public final class GptqSolver {
         for (int p = 0; p < in; p++) {
             gIdx[perm[p]] = config.grouped() && config.staticGroups() ? perm[p] / gs : p / gs;
         }
-        GptqReport report = new GptqReport(loss, config.dampPercent(), damping.fraction, damping.absolute,
-                damping.attempts, deadCount, (tf1 - tf0) / 1e9, (System.nanoTime() - t0) / 1e9);
+        double factorSeconds = countFactorTime ? h.seconds() : 0;
+        GptqReport report = new GptqReport(loss, config.dampPercent(), h.dampFraction(), h.dampAbsolute(),
+                h.dampAttempts(), h.deadCount(), factorSeconds, (System.nanoTime() - t0) / 1e9 + factorSeconds);
         return QuantizedLinear.assemble(layer, out, in, gs, codes, scales, zeros, gIdx, report);
     }
 
-    private void checkInputs(String layer, float[] weight, int out, int in, float[] hessian) {
+    private void checkInputs(String layer, float[] weight, int out, int in, InverseHessian h) {
         config.checkInFeatures(layer, in);
         if (out <= 0) throw new IllegalArgumentException(layer + ": out_features must be positive, got " + out);
         if ((long) out * in > Integer.MAX_VALUE || (long) in * in > Integer.MAX_VALUE) {
@@ -153,19 +156,12 @@ public final class GptqSolver {
             throw new IllegalArgumentException(layer + ": weight has " + weight.length + " elements, expected "
                     + out + "x" + in);
         }
-        if (hessian.length != in * in) {
-            throw new IllegalArgumentException(layer + ": Hessian has " + hessian.length + " elements, expected "
-                    + in + "x" + in);
+        if (h.features() != in) {
+            throw new IllegalArgumentException(layer + ": the Hessian is " + h.features() + " wide, in_features is " + in);
         }
-        requireFinite(layer, "weight", weight, in);
-        requireFinite(layer, "Hessian", hessian, in);
-    }
-
-    private static void requireFinite(String layer, String what, float[] a, int cols) {
-        for (int i = 0; i < a.length; i++) {
-            if (!Float.isFinite(a[i])) {
-                throw new IllegalArgumentException(layer + ": " + what + " holds " + a[i] + " at ["
-                        + (i / cols) + "][" + (i % cols) + "]");
+        for (int i = 0; i < weight.length; i++) {
+            if (!Float.isFinite(weight[i])) {
+                throw new IllegalArgumentException(layer + ": weight holds " + weight[i] + " at [" + (i / in) + "][" + (i % in) + "]");
             }
         }
     }
@@ -175,66 +171,9 @@ public final class GptqSolver {
         zeros[idx] = g.zero();
     }
 
-    private static void copyRowZeroingDead(float[] weight, int r, int in, boolean[] dead, float[] row) {
+    private static void copyRowZeroingDead(float[] weight, int r, int in, InverseHessian h, float[] row) {
         System.arraycopy(weight, r * in, row, 0, in);
-        for (int j = 0; j < in; j++) if (dead[j]) row[j] = 0f;
-    }
-
-    /** argsort(diag, descending), stable. */
-    static int[] descendingOrder(float[] diag) {
-        Integer[] idx = new Integer[diag.length];
-        for (int i = 0; i < idx.length; i++) idx[i] = i;
-        Arrays.sort(idx, Comparator.comparingDouble((Integer i) -> diag[i]).reversed());
-        return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
-    }
-
-    private record Damping(double fraction, float absolute, int attempts) {}
-
-    /**
-     * Leaves Uᵀ in the lower triangle of {@code factor}, where H⁻¹ = UᵀU, H being the permuted,
-     * dead-fixed and damped Hessian. Raises the damping until the three LAPACK steps succeed.
-     */
-    private Damping factorInverseHessian(String layer, float[] hessian, int in, int[] perm, boolean[] dead,
-                                         float[] diag, OffHeapMatrix factor) {
-        double sum = 0;
-        for (float d : diag) sum += d;
-        double meanDiag = sum / in;
-        if (!(meanDiag > 0)) {
-            throw new IllegalArgumentException(layer + ": mean(diag H) = " + meanDiag
-                    + "; a Hessian of layer inputs has a positive diagonal");
-        }
-        double fraction = config.dampPercent();
-        for (int attempt = 1; attempt <= MAX_DAMP_ATTEMPTS; attempt++, fraction *= 2) {
-            float damp = (float) (fraction * meanDiag);
-            loadPermutedLower(hessian, in, perm, dead, damp, factor);
-            if (Lapack.choleskyLower(factor) == 0
-                    && Lapack.inverseFromCholeskyLower(factor) == 0
-                    && Lapack.choleskyLower(factor) == 0
-                    && positiveFiniteDiagonal(factor)) {
-                return new Damping(fraction, damp, attempt);
-            }
-        }
-        throw new IllegalArgumentException(layer + ": H + damp·I is not positive definite even at damp_percent "
-                + fraction / 2 + " (" + MAX_DAMP_ATTEMPTS + " attempts); the Hessian is not a Gram matrix");
-    }
-
-    private static void loadPermutedLower(float[] hessian, int in, int[] perm, boolean[] dead, float damp,
-                                          OffHeapMatrix factor) {
-        float[] row = new float[in];
-        for (int i = 0; i < in; i++) {
-            int src = perm[i] * in;
-            for (int j = 0; j < i; j++) row[j] = hessian[src + perm[j]];
-            row[i] = (dead[perm[i]] ? 1f : hessian[src + perm[i]]) + damp;
-            factor.writeRow(i, 0, row, 0, i + 1);
-        }
-    }
-
-    private static boolean positiveFiniteDiagonal(OffHeapMatrix factor) {
-        for (int i = 0; i < factor.rows(); i++) {
-            float d = factor.get(i, i);
-            if (!(d > 0 && Float.isFinite(d))) return false;
-        }
-        return true;
+        for (int j = 0; j < in; j++) if (h.dead(j)) row[j] = 0f;
     }
 
     /** Buffers and outputs of the column loop, shared by the blocks of one solve. */

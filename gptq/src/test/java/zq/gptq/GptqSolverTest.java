@@ -67,7 +67,9 @@ class GptqSolverTest {
             }
             for (int g = 0; g < groups; g++) {
                 int k = g * out + r;
-                assertEquals(ref.scales[k], got.scales()[k], 1e-5 * ref.scales[k], name + " scale row " + r + " group " + g);
+                // a dynamic group's scale is fitted from weights updated through U, whose float32 error is up to
+                // 5e-5 relative (InverseHessianTest); measured here up to 1.2e-5
+                assertEquals(ref.scales[k], got.scales()[k], 3e-5 * ref.scales[k], name + " scale row " + r + " group " + g);
                 assertEquals(ref.zeros[k], got.zeros()[k], name + " zero row " + r + " group " + g);
             }
             for (int j = 0; j < in; j++) {

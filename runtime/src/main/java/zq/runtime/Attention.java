@@ -15,7 +15,9 @@ import java.util.stream.IntStream;
  * positions one gemm for the scores of all the query heads that share the KV head ({@code h / G} maps
  * query head h to its KV head) against the keys that block can see, a causal fp32 softmax (within
  * Mistral's sliding window when it has one), and one gemm against V. Blocking skips most of the masked
- * upper triangle. Windows never attend to each other.
+ * upper triangle. Keys and values live in a {@link LayerKv}: the queries of a chunk of positions attend to
+ * every cached position before them, so a long window can be processed chunk by chunk and a generated
+ * token attends to its whole history. Windows never attend to each other.
  */
 public final class Attention {
     /** Query positions per score block: the masked work above the diagonal is at most one block wide. */
@@ -60,64 +62,76 @@ public final class Attention {
 
     /**
      * Attention output {@code [rows × heads·head_dim]} for q {@code [rows × heads·hd]} and k, v
-     * {@code [rows × kv_heads·hd]}; q and k are rotated in place.
+     * {@code [rows × kv_heads·hd]} of whole windows, each starting at position 0; q and k are rotated in place.
+     * Each window's keys and values pass through {@code scratch}, which is reset for every window.
      */
-    public float[] apply(float[] q, float[] k, float[] v, int[] windowLengths) {
+    public float[] apply(float[] q, float[] k, float[] v, int[] windowLengths, LayerKv scratch) {
         int rows = 0;
         for (int len : windowLengths) rows += len;
+        float[] out = new float[rows * heads * headDim];
         int row0 = 0;
         for (int len : windowLengths) {
-            Rope.Table t = rope.table(len);
-            rope.rotate(q, row0, heads, t);
-            rope.rotate(k, row0, kvHeads, t);
-            row0 += len;
-        }
-        float[] out = new float[rows * heads * headDim];
-        row0 = 0;
-        for (int len : windowLengths) {
-            for (int g = 0; g < kvHeads; g++) attendGroup(q, k, v, out, row0, len, g);
+            scratch.reset(len);
+            apply(q, k, v, row0, len, scratch, out);
             row0 += len;
         }
         return out;
     }
 
     /**
-     * The query heads of KV head {@code g} over one window. Their queries are gathered position-major
-     * (row {@code t·G + j} is head {@code gG+j} at position t), so that a block of positions is a block
-     * of rows for all G heads at once; each block is multiplied by the keys it can see only.
+     * The next {@code n} positions of a sequence whose first {@code cache.length()} positions are cached:
+     * rows {@code row0..row0+n-1} of q and k are rotated in place for positions {@code cache.length()…},
+     * k and v are appended to the cache, and the attention output of those rows is written to the same rows
+     * of {@code out} ({@code heads·head_dim} wide). The same code serves a whole window, a chunk of a long
+     * prompt and a single decoded token.
      */
-    private void attendGroup(float[] q, float[] k, float[] v, float[] out, int row0, int len, int g) {
-        int group = heads / kvHeads, qWidth = heads * headDim, kvWidth = kvHeads * headDim, span = group * headDim;
-        float[] gathered = new float[len * span];
-        for (int t = 0; t < len; t++) System.arraycopy(q, (row0 + t) * qWidth + g * span, gathered, t * span, span);
-        OffHeapMatrix qg = workspace.copyIn("attention-q", gathered, len * group, headDim);
-        OffHeapMatrix kg = workspace.copyIn("attention-k", columns(k, row0, len, kvWidth, g * headDim), len, headDim);
-        OffHeapMatrix vg = workspace.copyIn("attention-v", columns(v, row0, len, kvWidth, g * headDim), len, headDim);
-        int blockRows = Math.min(len, QUERY_BLOCK) * group;
-        float[] p = new float[blockRows * len], mixed = new float[blockRows * headDim];
-        for (int t0 = 0; t0 < len; t0 += QUERY_BLOCK) {
-            int t1 = Math.min(len, t0 + QUERY_BLOCK);
+    public void apply(float[] q, float[] k, float[] v, int row0, int n, LayerKv cache, float[] out) {
+        int start = cache.length(), end = start + n;
+        Rope.Table t = rope.table(end, Math.max(end, cache.ropeLength()));
+        rope.rotate(q, row0, n, start, heads, t);
+        rope.rotate(k, row0, n, start, kvHeads, t);
+        cache.append(k, v, row0, n);
+        for (int g = 0; g < kvHeads; g++) attendGroup(q, out, row0, n, start, cache, g);
+    }
+
+    /**
+     * The query heads of KV head {@code g} for positions {@code [start, start+n)}. Their queries are gathered
+     * position-major (row {@code t·G + j} is head {@code gG+j} at position t), so that a block of positions
+     * is a block of rows for all G heads at once; each block is multiplied by the cached keys it can see only.
+     */
+    private void attendGroup(float[] q, float[] out, int row0, int n, int start, LayerKv cache, int g) {
+        int group = heads / kvHeads, qWidth = heads * headDim, span = group * headDim, end = start + n;
+        float[] gathered = new float[n * span];
+        for (int t = 0; t < n; t++) System.arraycopy(q, (row0 + t) * qWidth + g * span, gathered, t * span, span);
+        OffHeapMatrix qg = workspace.copyIn("attention-q", gathered, n * group, headDim);
+        OffHeapMatrix kg = cache.keys(g, end), vg = cache.values(g, end);
+        int blockRows = Math.min(n, QUERY_BLOCK) * group;
+        float[] p = new float[0], mixed = new float[blockRows * headDim];
+        for (int t0 = start; t0 < end; t0 += QUERY_BLOCK) {
+            int t1 = Math.min(end, t0 + QUERY_BLOCK);
             int k0 = (int) Math.max(0, (long) t0 - slidingWindow + 1);
             int nq = (t1 - t0) * group, nk = t1 - k0;
+            if ((long) nq * nk > p.length) p = new float[nq * nk];
             OffHeapMatrix scores = workspace.matrix("attention-scores", nq, nk);
-            Blas.gemm(scale, qg.view(t0 * group, 0, nq, headDim), false, kg.view(k0, 0, nk, headDim), true, 0f, scores);
+            Blas.gemm(scale, qg.view((t0 - start) * group, 0, nq, headDim), false, kg.view(k0, 0, nk, headDim), true, 0f, scores);
             scores.read(p, 0);
             int diagonal = t0 - k0; // the column of the block's first position's own key
-            IntStream.range(0, nq).parallel().forEach(r -> causalSoftmax(p, r * nk, nk, diagonal + r / group));
+            float[] s = p;
+            if (nq >= PARALLEL_ROWS) {
+                IntStream.range(0, nq).parallel().forEach(r -> causalSoftmax(s, r * nk, nk, diagonal + r / group));
+            } else {
+                for (int r = 0; r < nq; r++) causalSoftmax(s, r * nk, nk, diagonal + r / group);
+            }
             scores.write(p, 0);
             OffHeapMatrix o = workspace.matrix("attention-out", nq, headDim);
             Blas.gemm(1f, scores, false, vg.view(k0, 0, nk, headDim), false, 0f, o);
             o.read(mixed, 0);
-            for (int t = t0; t < t1; t++) System.arraycopy(mixed, (t - t0) * span, out, (row0 + t) * qWidth + g * span, span);
+            for (int t = t0; t < t1; t++) System.arraycopy(mixed, (t - t0) * span, out, (row0 + t - start) * qWidth + g * span, span);
         }
     }
 
-    /** One head's columns of a window's rows, contiguous {@code [len × head_dim]}. */
-    private float[] columns(float[] x, int row0, int len, int width, int col) {
-        float[] out = new float[len * headDim];
-        for (int t = 0; t < len; t++) System.arraycopy(x, (row0 + t) * width + col, out, t * headDim, headDim);
-        return out;
-    }
+    /** Score rows below this are normalised on the calling thread: a decoded token has only G of them. */
+    private static final int PARALLEL_ROWS = 64;
 
     /**
      * Softmax of one row of scaled scores over the keys visible from column {@code position}: those within

@@ -1,22 +1,21 @@
 package zq.runtime;
 
-import zq.formats.LinearRef;
 import zq.formats.ModelConfig;
 
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * One pre-norm decoder layer of llama, qwen2, mistral or zhinao, in fp32:
  * {@code x += o(attn(rope(q,k), v))} on {@code rmsnorm(x)}, then {@code x += down(silu(gate(h)) · up(h))}
- * on {@code h = rmsnorm(x)}. Windows are processed in chunks of up to {@link #maxChunkRows()} rows so
- * that each Linear is one large gemm; the layer's weights are copied to native memory once per call,
- * into the same memory as the previous layer's. Not thread-safe.
+ * on {@code h = rmsnorm(x)}, computed as the steps of {@link LayerSteps}. Rows are processed in chunks of up to
+ * {@link #maxChunkRows()} so that each Linear is one large gemm: short windows are packed whole into a chunk, a
+ * window longer than a chunk is cut into chunks of consecutive positions whose keys and values accumulate in a
+ * {@link LayerKv}, so the working set stays bounded by the chunk while the cache grows linearly with the window.
+ * The layer's weights are copied to native memory once per call, into the same memory as the previous layer's.
+ * Not thread-safe; close it to free its scratch cache.
  */
-public final class DecoderLayer {
+public final class DecoderLayer implements AutoCloseable {
     /** Rows per gemm: large enough to run sgemm near its peak, small enough for a 13056-wide MLP at 7B scale. */
     public static final int DEFAULT_CHUNK_ROWS = 4096;
 
@@ -25,6 +24,8 @@ public final class DecoderLayer {
     private final FusedQkv fused;
     private final int maxChunkRows;
     private final NativeWorkspace workspace;
+    /** Keys and values of the window being processed, in the layer-by-layer passes of {@link #forward}. */
+    private final LayerKv scratch;
 
     /** @param workspace native memory for the weights and gemms, reused from layer to layer */
     public DecoderLayer(ModelConfig config, int maxChunkRows, NativeWorkspace workspace) {
@@ -34,27 +35,55 @@ public final class DecoderLayer {
         this.attention = new Attention(config, workspace);
         this.fused = new FusedQkv(config.numHeads(), config.numKvHeads(), config.headDim());
         this.maxChunkRows = maxChunkRows;
+        this.scratch = new LayerKv(config.numKvHeads(), config.headDim());
     }
 
     public int maxChunkRows() { return maxChunkRows; }
 
     public Attention attention() { return attention; }
 
-    /** The layer's output for every window of {@code x}; {@code observer} sees each Linear group's input. */
+    /**
+     * The layer's output for every window of {@code x} (each starting at position 0); {@code observer} sees each
+     * Linear group's input, chunk by chunk (a window longer than a chunk is seen in pieces).
+     */
     public Activations forward(LayerWeights w, Activations x, LinearInputObserver observer) {
+        List<Chunk> chunks = chunks(x);
+        LayerSteps steps = steps(w);
+        for (Chunk c : chunks) steps.forward(c, observer);
+        return windows(chunks);
+    }
+
+    /** The layer as its four steps, for a caller that runs them one at a time (GPTQ); see {@link LayerSteps}. */
+    public LayerSteps steps(LayerWeights w) {
+        return new LayerSteps(config, attention, fused, workspace, scratch, w);
+    }
+
+    /**
+     * The windows of {@code x} copied into chunks of up to {@link #maxChunkRows()} rows, in order: short windows are
+     * packed whole, a longer window is cut into pieces of consecutive positions that share this layer's scratch
+     * cache (so the pieces of one window must run in order). The blocking every forward uses, so that the same
+     * windows always give the same gemms.
+     */
+    public List<Chunk> chunks(Activations x) {
         int h = config.hiddenSize();
         if (x.width() != h) throw new IllegalArgumentException("activations are " + x.width() + " wide, the model's hidden_size is " + h);
-        Map<LinearRef.Role, NativeMatrix> resident = new EnumMap<>(LinearRef.Role.class);
-        for (Linear l : List.of(w.o(), w.gate(), w.up(), w.down())) {
-            resident.put(l.ref().role(), workspace.load(l.ref().role().name(), l.weight(), l.outFeatures(), l.inFeatures()));
-        }
-        QkvProjection qkv = QkvProjection.of(w.attention(), fused);
-        NativeMatrix qkvMatrix = workspace.load("QKV_PROJECTION", qkv.weight(), qkv.outFeatures(), qkv.in());
-        List<float[]> out = new ArrayList<>(x.windowCount());
+        List<Chunk> chunks = new ArrayList<>();
         int first = 0;
         while (first < x.windowCount()) {
+            int len0 = x.length(first);
+            if (len0 > maxChunkRows) { // a long window alone, in chunks of positions
+                float[] win = x.windows().get(first);
+                for (int c0 = 0; c0 < len0; c0 += maxChunkRows) {
+                    int n = Math.min(maxChunkRows, len0 - c0);
+                    float[] piece = new float[n * h];
+                    System.arraycopy(win, c0 * h, piece, 0, piece.length);
+                    chunks.add(new Chunk(piece, new int[]{n}, scratch, c0, len0));
+                }
+                first++;
+                continue;
+            }
             int end = first, rows = 0;
-            while (end < x.windowCount() && (end == first || rows + x.length(end) <= maxChunkRows)) rows += x.length(end++);
+            while (end < x.windowCount() && x.length(end) <= maxChunkRows && rows + x.length(end) <= maxChunkRows) rows += x.length(end++);
             int[] lengths = new int[end - first];
             float[] chunk = new float[rows * h];
             int at = 0;
@@ -63,71 +92,55 @@ public final class DecoderLayer {
                 System.arraycopy(x.windows().get(i), 0, chunk, at, x.windows().get(i).length);
                 at += x.windows().get(i).length;
             }
-            forwardChunk(w, resident, qkv, qkvMatrix, chunk, lengths, rows, observer);
-            at = 0;
-            for (int len : lengths) {
+            chunks.add(new Chunk(chunk, lengths));
+            first = end;
+        }
+        return chunks;
+    }
+
+    /** The windows of {@code chunks} as separate arrays again (the pieces of a long window joined). */
+    public Activations windows(List<Chunk> chunks) {
+        int h = config.hiddenSize();
+        List<float[]> out = new ArrayList<>();
+        for (Chunk c : chunks) {
+            if (c.continuesWindow()) {
+                float[] head = out.remove(out.size() - 1);
+                float[] joined = java.util.Arrays.copyOf(head, head.length + c.x().length);
+                System.arraycopy(c.x(), 0, joined, head.length, c.x().length);
+                out.add(joined);
+                continue;
+            }
+            int at = 0;
+            for (int len : c.lengths()) {
                 float[] win = new float[len * h];
-                System.arraycopy(chunk, at, win, 0, win.length);
+                System.arraycopy(c.x(), at, win, 0, win.length);
                 out.add(win);
                 at += win.length;
             }
-            first = end;
         }
         return new Activations(h, out);
     }
 
-    /** Runs the layer on {@code x [rows × hidden]} (several windows back to back), updating x in place. */
-    private void forwardChunk(LayerWeights w, Map<LinearRef.Role, NativeMatrix> resident, QkvProjection qkv,
-                              NativeMatrix qkvMatrix, float[] x, int[] lengths, int rows, LinearInputObserver observer) {
-        int layer = w.index();
-        float[] normed = RmsNorm.apply(x, rows, w.inputNorm(), config.rmsNormEps());
-        observer.observe(new InputGroup(layer, InputGroup.Kind.ATTENTION, refs(w.attention())), normed, lengths);
-        float[][] qkvOut = qkv.split(addBias(qkvMatrix.multiplyTransposed(normed, rows), qkv.bias(), rows), rows);
-        float[] mixed = attention.apply(qkvOut[0], qkvOut[1], qkvOut[2], lengths);
-        observer.observe(new InputGroup(layer, InputGroup.Kind.OUTPUT, List.of(w.o().ref())), mixed, lengths);
-        addInPlace(x, apply(w.o(), resident, mixed, rows));
-
-        normed = RmsNorm.apply(x, rows, w.postAttentionNorm(), config.rmsNormEps());
-        observer.observe(new InputGroup(layer, InputGroup.Kind.MLP, List.of(w.up().ref(), w.gate().ref())), normed, lengths);
-        float[] gate = apply(w.gate(), resident, normed, rows);
-        float[] upOut = apply(w.up(), resident, normed, rows);
-        swiGlu(gate, upOut);
-        observer.observe(new InputGroup(layer, InputGroup.Kind.DOWN, List.of(w.down().ref())), gate, lengths);
-        addInPlace(x, apply(w.down(), resident, gate, rows));
-    }
-
-    /** {@code x[rows × in] · Wᵀ + b}. */
-    private static float[] apply(Linear l, Map<LinearRef.Role, NativeMatrix> resident, float[] x, int rows) {
-        return addBias(resident.get(l.ref().role()).multiplyTransposed(x, rows), l.bias(), rows);
-    }
-
-    private static float[] addBias(float[] y, float[] b, int rows) {
-        if (b != null) {
-            int out = b.length;
-            for (int r = 0; r < rows; r++) for (int i = 0; i < out; i++) y[r * out + i] += b[i];
+    /**
+     * Runs the next {@code rows} positions of a sequence through this layer, in place in
+     * {@code x [rows × hidden]}, attending to the positions already in {@code cache} and appending these.
+     */
+    public void prefill(LayerWeights w, float[] x, int rows, LayerKv cache) {
+        int h = config.hiddenSize();
+        if (x.length != (long) rows * h) {
+            throw new IllegalArgumentException("activations have " + x.length + " values, expected " + rows + "×" + h);
         }
-        return y;
+        int start = cache.length();
+        cache.reserve(start + rows);
+        LayerSteps steps = steps(w);
+        for (int c0 = 0; c0 < rows; c0 += maxChunkRows) {
+            int n = Math.min(maxChunkRows, rows - c0);
+            float[] piece = new float[n * h];
+            System.arraycopy(x, c0 * h, piece, 0, piece.length);
+            steps.forward(new Chunk(piece, new int[]{n}, cache, start + c0, cache.ropeLength()), LinearInputObserver.NONE);
+            System.arraycopy(piece, 0, x, c0 * h, piece.length);
+        }
     }
 
-    /** {@code gate ← silu(gate) · up}, silu(g) = g / (1 + e^−g), in fp32 as PyTorch computes it. */
-    private static void swiGlu(float[] gate, float[] up) {
-        int pieces = (gate.length + PIECE - 1) / PIECE;
-        IntStream.range(0, pieces).parallel().forEach(p -> {
-            for (int i = p * PIECE, end = Math.min(gate.length, i + PIECE); i < end; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + FloatExp.exp(-g)) * up[i];
-            }
-        });
-    }
-
-    /** Elements per task of the element-wise loops: large enough that a task is a tight loop. */
-    private static final int PIECE = 1 << 16;
-
-    private static void addInPlace(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
-    }
-
-    private static List<LinearRef> refs(List<Linear> linears) {
-        return linears.stream().map(Linear::ref).toList();
-    }
+    @Override public void close() { scratch.close(); }
 }

@@ -60,7 +60,17 @@ public final class LayerStream implements AutoCloseable {
 
     public OutputHead head() { return head; }
 
+    /** The layer computation, for callers that run a layer step by step (GPTQ's staged forward). */
+    public DecoderLayer decoder() { return decoder; }
+
     public NativeWorkspace workspace() { return workspace; }
+
+    /**
+     * Runs the next {@code rows} positions of one sequence through layer {@code i} (weights from {@link #loadLayer}),
+     * in place in {@code x}, attending to the positions in {@code cache} and appending these: the prefill of a
+     * prompt for generation, chunk by chunk ({@link DecoderLayer#prefill}).
+     */
+    public void prefill(LayerWeights weights, float[] x, int rows, LayerKv cache) { decoder.prefill(weights, x, rows, cache); }
 
     /** Token embeddings of each window; ids outside the vocabulary are refused. */
     public Activations embed(List<int[]> windows) {
@@ -102,8 +112,9 @@ public final class LayerStream implements AutoCloseable {
         return RmsNorm.apply(hidden, rows, checkpoint.floats(checkpoint.layout().finalNorm()), config.rmsNormEps());
     }
 
-    /** Frees the native memory when the stream owns it; the checkpoint stays open. */
+    /** Frees the layer's scratch cache, and the workspace when the stream owns it; the checkpoint stays open. */
     @Override public void close() {
+        decoder.close();
         if (ownsWorkspace) workspace.close();
     }
 

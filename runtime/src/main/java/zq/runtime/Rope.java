@@ -12,9 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * llama3. As in transformers the inverse frequencies are fp32, the angle {@code position · inv_freq} is an
  * fp32 product, and yarn's attention factor multiplies cos and sin.
  * <p>
- * Each window starts at position 0. Dynamic NTK depends on the length of the sequence: the base is
- * recomputed from {@code L = max(seq_len, max_position_embeddings)}, which equals the default RoPE for any
- * window no longer than the model's context.
+ * Dynamic NTK depends on the length of the sequence: the base is recomputed from
+ * {@code L = max(seq_len, max_position_embeddings)}, which equals the default RoPE for any sequence no
+ * longer than the model's context. A scored window uses its own length; while generating, the length so
+ * far (cached keys keep the rotation they were given, as in transformers' dynamic update with a cache).
  */
 public final class Rope {
     private final String type;
@@ -24,7 +25,7 @@ public final class Rope {
     private final int maxPositions;
     private final float[] fixedInverseFrequencies; // null for dynamic, which depends on the length
     private final double attentionFactor;
-    private final Map<Integer, Table> tables = new ConcurrentHashMap<>();
+    private final Map<Long, Table> tables = new ConcurrentHashMap<>();
 
     /** cos and sin for positions {@code 0..length-1}: {@code cos[p·half + i]}, attention factor included. */
     public record Table(int length, int half, float[] cos, float[] sin) {}
@@ -71,12 +72,24 @@ public final class Rope {
         return toFloats(defaultInverse(b));
     }
 
+    /** cos and sin of positions {@code 0..length-1} for a sequence of {@code length} tokens. */
     public Table table(int length) {
-        return tables.computeIfAbsent(length, this::buildTable);
+        return tables.computeIfAbsent((long) length << 32 | length, key -> buildTable(length, length));
     }
 
-    private Table buildTable(int length) {
-        float[] inv = inverseFrequencies(length);
+    /**
+     * A table covering at least {@code positions} positions (rounded up to a power of two, so that a growing
+     * sequence reuses a few tables), with the frequencies of a sequence of {@code sequenceLength} tokens: only
+     * dynamic NTK depends on that length, and only beyond {@code max_position_embeddings}.
+     */
+    public Table table(int positions, int sequenceLength) {
+        int rounded = positions <= 64 ? 64 : (int) Math.min(Integer.MAX_VALUE, Long.highestOneBit(positions - 1L) << 1);
+        int frequencies = fixedInverseFrequencies != null ? 0 : Math.max(sequenceLength, maxPositions);
+        return tables.computeIfAbsent((long) rounded << 32 | frequencies, key -> buildTable(rounded, Math.max(sequenceLength, 1)));
+    }
+
+    private Table buildTable(int length, int sequenceLength) {
+        float[] inv = inverseFrequencies(sequenceLength);
         int half = dim / 2;
         float[] cos = new float[length * half], sin = new float[length * half];
         float af = (float) attentionFactor;
@@ -92,13 +105,23 @@ public final class Rope {
 
     /**
      * Rotates, in place, the rows {@code [row0, row0+table.length)} of {@code x} (row width
-     * {@code heads·head_dim}), row {@code row0+p} being position {@code p}: for each head,
+     * {@code heads·head_dim}), row {@code row0+p} being position {@code p}.
+     */
+    public void rotate(float[] x, int row0, int heads, Table t) { rotate(x, row0, t.length(), 0, heads, t); }
+
+    /**
+     * Rotates, in place, {@code rows} rows of {@code x} from {@code row0} on (row width {@code heads·head_dim}),
+     * row {@code row0+p} being position {@code firstPosition+p}: for each head,
      * {@code x·cos + rotate_half(x)·sin} with {@code rotate_half(x) = [−x₂, x₁]}.
      */
-    public void rotate(float[] x, int row0, int heads, Table t) {
+    public void rotate(float[] x, int row0, int rows, int firstPosition, int heads, Table t) {
+        if (firstPosition < 0 || firstPosition + rows > t.length()) {
+            throw new IllegalArgumentException("positions [" + firstPosition + ", " + (firstPosition + rows) + ") outside a RoPE table of "
+                    + t.length());
+        }
         int width = heads * dim, half = t.half();
-        for (int p = 0; p < t.length(); p++) {
-            int rowBase = (row0 + p) * width;
+        for (int r = 0; r < rows; r++) {
+            int rowBase = (row0 + r) * width, p = firstPosition + r;
             for (int h = 0; h < heads; h++) {
                 int b = rowBase + h * dim;
                 for (int i = 0; i < half; i++) {

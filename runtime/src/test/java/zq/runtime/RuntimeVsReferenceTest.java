@@ -23,16 +23,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runtime's logits against the independent float64 forward of the tests, on tiny models of every kind. */
-class RuntimeVsReferenceTest {
+public class RuntimeVsReferenceTest {
     private static final double TOLERANCE = 1e-4;
 
     @TempDir Path tmp;
 
-    record Case(String name, Architecture arch, int hidden, int heads, int kvHeads, DType dtype, Consumer<ObjectNode> tweak) {
+    public record Case(String name, Architecture arch, int hidden, int heads, int kvHeads, DType dtype, Consumer<ObjectNode> tweak) {
         @Override public String toString() { return name; }
     }
 
-    static Stream<Arguments> cases() {
+    public static Stream<Arguments> cases() {
         return Stream.of(
                 new Case("llama MHA, untied, no bias, default rope", Architecture.LLAMA, 32, 4, 4, DType.F32, c -> { }),
                 new Case("llama GQA, tied, q/k/v/o and MLP bias, linear rope", Architecture.LLAMA, 32, 4, 2, DType.F32, c -> {

@@ -107,7 +107,7 @@ public final class Int4Layout {
      */
     public static float[] dequantize(String name, int[] qweight, int[] qzeros, float[] scales, int[] gIdx,
                                      int inFeatures, int outFeatures, ZeroFormat zeros) {
-        int groups = checkShapes(name, qweight, scales, gIdx, inFeatures, outFeatures);
+        int groups = checkShapes(name, qweight.length, scales, gIdx, inFeatures, outFeatures);
         int[] zero = unpackZeros(name, qzeros, groups, outFeatures, zeros);
         float[] w = new float[Math.multiplyExact(inFeatures, outFeatures)];
         int words = inFeatures / PER_WORD;
@@ -148,13 +148,17 @@ public final class Int4Layout {
         return z;
     }
 
-    private static int checkShapes(String name, int[] qweight, float[] scales, int[] gIdx, int in, int out) {
+    /**
+     * Checks the shapes of a Linear's qweight ({@code qweightWords} int32 words), scales and g_idx and that every
+     * g_idx entry names a group; returns the number of groups.
+     */
+    public static int checkShapes(String name, long qweightWords, float[] scales, int[] gIdx, int in, int out) {
         if (in <= 0 || out <= 0 || in % PER_WORD != 0 || out % PER_WORD != 0) {
             throw new IllegalArgumentException(name + ": GPTQ Int4 needs in_features and out_features that are positive multiples of 8, got in "
                     + in + ", out " + out);
         }
-        if (qweight.length != (long) in / PER_WORD * out) {
-            throw new IllegalArgumentException(name + ": qweight has " + qweight.length + " words, expected [" + in / PER_WORD + ", " + out + "]");
+        if (qweightWords != (long) in / PER_WORD * out) {
+            throw new IllegalArgumentException(name + ": qweight has " + qweightWords + " words, expected [" + in / PER_WORD + ", " + out + "]");
         }
         if (scales.length == 0 || scales.length % out != 0) {
             throw new IllegalArgumentException(name + ": scales has " + scales.length + " values, not a whole number of groups of " + out);

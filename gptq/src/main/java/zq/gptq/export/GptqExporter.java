@@ -2,6 +2,7 @@ package zq.gptq.export;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +13,7 @@ import java.util.Set;
 import zq.formats.CompanionFiles;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
+import zq.formats.HfJson;
 import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
 import zq.formats.ModelConfig;
@@ -27,8 +29,10 @@ import zq.gptq.pipeline.Phase;
 import zq.gptq.pipeline.PhaseTimes;
 import zq.gptq.pipeline.PeakMemory;
 import zq.gptq.pipeline.PipelineOptions;
+import zq.gptq.pipeline.ModuleReport;
 import zq.gptq.pipeline.ProgressListener;
 import zq.gptq.pipeline.QuantizationPipeline;
+import zq.gptq.pipeline.QuantizedLayer;
 
 /**
  * Quantises a dense model folder into an AutoGPTQ-layout GPTQ Int4 folder (docs/gptq.md, "The AutoGPTQ layout" and "Files and configs") that loads in transformers,
@@ -43,8 +47,8 @@ import zq.gptq.pipeline.QuantizationPipeline;
  * </ul>
  *
  * <p>Streaming: all output sizes follow from the config, so the whole tensor list (and the shard plan) is fixed
- * before any work. The writer then pulls tensors in file order; the first tensor of layer i makes the pipeline
- * quantise layer i, whose packed tensors are written straight away and dropped when layer i+1 starts. Peak memory is
+ * before any work and the writer is opened with it. {@link #run} then quantises layer i and puts its tensors before
+ * it starts layer i+1, so a finished layer's packed tensors are dropped as soon as they are written. Peak memory is
  * one layer's weights plus the calibration activations, whatever the depth. Everything is written inside an
  * {@link OutputFolder}: the target folder appears only after the last file is complete; an error or SIGTERM removes
  * the hidden ".NAME.partial-*" folder, and after SIGKILL that folder may remain but never carries the target's name.
@@ -72,7 +76,10 @@ public final class GptqExporter {
         return w;
     }
 
-    /** Runs the whole quantisation and writes the output folder. */
+    /**
+     * Runs the whole quantisation and writes the output folder, in file order: the embedding, then for each decoder
+     * layer its quantisation and its tensors, then the final norm and the head.
+     */
     public static QuantizeResult run(QuantizeRequest request, ProgressListener listener) throws IOException {
         return run(request, listener, r -> { });
     }
@@ -91,27 +98,52 @@ public final class GptqExporter {
             ObjectNode quantization = QuantizeConfigJson.of(request.options());
             ObjectNode config = outputConfig(input.config(), quantization);
             ModelLayout layout = ModelLayout.of(ModelConfig.of(config, request.output().resolve("config.json")));
-            LayerCursor cursor = new LayerCursor(pipeline);
-            List<SafetensorsWriter.Entry> entries = plan(input, layout, cursor);
+            if (request.calibration() != null) listener.planned(pipeline.estimate());
+            List<ModuleReport> modules = new ArrayList<>();
+            List<Double> layerSeconds = new ArrayList<>();
             List<String> weightFiles = new ArrayList<>();
             List<String> companions;
-            try (OutputFolder out = OutputFolder.create(request.output())) {
-                long w0 = System.nanoTime();
-                for (Path f : ShardedWriter.write(out.dir(), metadata(request.options()), entries, request.maxShardBytes())) {
-                    weightFiles.add(f.getFileName().toString());
+            try (OutputFolder out = OutputFolder.create(request.output());
+                 ShardedWriter writer = ShardedWriter.open(out.dir(), metadata(request.options()), plan(layout),
+                         request.maxShardBytes())) {
+                TensorSink sink = new TensorSink(writer, times);
+                sink.put(layout.embedTokens(), Fp16Tensor.of(input, layout.embedTokens()));
+                for (LayerLayout l : layout.layers()) {
+                    QuantizedLayer q = pipeline.next();
+                    modules.addAll(q.modules());
+                    layerSeconds.add(q.seconds());
+                    sink.put(l.inputNorm(), Fp16Tensor.of(input, l.inputNorm()));
+                    for (LinearRef ref : l.linears()) {
+                        PackedLinear p = q.linear(ref.prefix());
+                        for (GptqPart part : GptqPart.values()) sink.put(ref.part(part), data(part, p));
+                        if (ref.hasBias()) sink.put(ref.bias(), Fp16Tensor.of(input, ref.bias()));
+                    }
+                    sink.put(l.postAttentionNorm(), Fp16Tensor.of(input, l.postAttentionNorm()));
                 }
-                cursor.checkFinished();
-                ModelConfig.write(config, out.dir().resolve("config.json"));
-                ModelConfig.write(quantization, out.dir().resolve(ModelConfig.QUANTIZE_CONFIG));
-                companions = CompanionFiles.copy(request.input(), out.dir());
-                times.add(Phase.WRITE, System.nanoTime() - w0 - cursor.pipelineNanos());
+                sink.put(layout.finalNorm(), Fp16Tensor.of(input, layout.finalNorm()));
+                if (layout.lmHead() != null) sink.put(layout.lmHead(), Fp16Tensor.of(input, layout.lmHead()));
+                try (var t = times.time(Phase.WRITE)) {
+                    for (Path f : writer.finish()) weightFiles.add(f.getFileName().toString());
+                    ModelConfig.write(config, out.dir().resolve("config.json"));
+                    Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), HfJson.pretty(quantization));
+                    companions = CompanionFiles.copy(request.input(), out.dir());
+                }
                 QuantizeResult result = new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(),
-                        request.calibration(), input.config().numLayers(), cursor.modules(), cursor.layerSeconds(),
-                        times.asSeconds(), (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(),
-                        PeakMemory.peakRssBytes(), weightFiles, companions, warnings(request.options()));
+                        request.calibration(), input.config().numLayers(), modules, layerSeconds, times.asSeconds(),
+                        (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(), PeakMemory.peakRssBytes(), weightFiles,
+                        companions, warnings(request.options()), pipeline.forwardsPerLayer());
                 beforeCommit.accept(result);
                 out.commit();
                 return result;
+            }
+        }
+    }
+
+    /** Puts tensors into the writer, timing each as writing (converting unquantised tensors to fp16 included). */
+    private record TensorSink(ShardedWriter writer, PhaseTimes times) {
+        void put(String name, TensorData data) throws IOException {
+            try (var t = times.time(Phase.WRITE)) {
+                writer.put(name, data);
             }
         }
     }
@@ -145,30 +177,22 @@ public final class GptqExporter {
         };
     }
 
-    private record PackedTensor(int layer, String prefix, GptqPart part) {}
-
     /**
      * Every tensor of the output in the order the GPTQ layout lists them (layer by layer), with the shapes it implies:
-     * packed Linear tensors come from the cursor, everything else is the input's tensor as fp16.
+     * the packed parts of each Linear, everything else the input's tensor as fp16. {@link #run} puts them in this order;
+     * the writer refuses any other.
      */
-    private static List<SafetensorsWriter.Entry> plan(Checkpoint input, ModelLayout layout, LayerCursor cursor) {
-        Map<String, PackedTensor> packed = new HashMap<>();
+    private static List<SafetensorsWriter.Planned> plan(ModelLayout layout) {
+        Map<String, DType> packed = new HashMap<>();
         for (LayerLayout l : layout.layers()) {
             for (LinearRef ref : l.linears()) {
-                for (GptqPart part : GptqPart.values()) packed.put(ref.part(part), new PackedTensor(l.index(), ref.prefix(), part));
+                for (GptqPart part : GptqPart.values()) packed.put(ref.part(part), part.dtype());
             }
         }
-        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        List<SafetensorsWriter.Planned> plan = new ArrayList<>();
         for (Map.Entry<String, long[]> e : layout.expectedTensors().entrySet()) {
-            String name = e.getKey();
-            PackedTensor p = packed.get(name);
-            if (p == null) {
-                entries.add(new SafetensorsWriter.Entry(name, DType.F16, e.getValue(), Fp16Tensor.of(input, name)));
-            } else {
-                entries.add(new SafetensorsWriter.Entry(name, p.part().dtype(), e.getValue(),
-                        out -> data(p.part(), cursor.layer(p.layer()).linear(p.prefix())).writeTo(out)));
-            }
+            plan.add(new SafetensorsWriter.Planned(e.getKey(), packed.getOrDefault(e.getKey(), DType.F16), e.getValue()));
         }
-        return entries;
+        return plan;
     }
 }

@@ -29,11 +29,12 @@ import zq.gptq.pipeline.QuantizeMethod;
  * @param weightFiles    safetensors files (and index) written
  * @param companionFiles files copied from the input (tokenizer, generation config, ...)
  * @param warnings       loader-compatibility notes
+ * @param forwardsPerLayer forward work per layer in units of one forward over the calibration tokens (0 for round-to-nearest)
  */
 public record QuantizeResult(Path output, PipelineOptions options, Calibration calibration, int layers,
                              List<ModuleReport> modules, List<Double> layerSeconds, Map<Phase, Double> phaseSeconds,
                              double totalSeconds, long peakHeapBytes, long peakRssBytes, List<String> weightFiles,
-                             List<String> companionFiles, List<String> warnings) {
+                             List<String> companionFiles, List<String> warnings, double forwardsPerLayer) {
 
     public QuantizeResult {
         modules = List.copyOf(modules);
@@ -91,6 +92,7 @@ public record QuantizeResult(Path output, PipelineOptions options, Calibration c
             j.put("loss_max_module", worst.name());
             j.put("damp_raised_modules", dampRaisedCount());
         }
+        j.put("forwards_per_layer", forwardsPerLayer);
         j.put("seconds_total", totalSeconds);
         ObjectNode phases = j.putObject("seconds_by_phase");
         for (Phase p : Phase.values()) phases.put(p.key(), phaseSeconds.getOrDefault(p, 0.0));
@@ -155,6 +157,7 @@ public record QuantizeResult(Path output, PipelineOptions options, Calibration c
         }
         b.append(String.format(Locale.ROOT, "  time %.1f s:", totalSeconds));
         for (Phase p : Phase.values()) b.append(String.format(Locale.ROOT, " %s %.1f s", p.key(), phaseSeconds.getOrDefault(p, 0.0)));
+        if (forwardsPerLayer > 0) b.append(String.format(Locale.ROOT, "; %.2f forwards per layer", forwardsPerLayer));
         b.append(String.format(Locale.ROOT, "%n  peak heap %.0f MB, peak RSS %s%n", peakHeapBytes / 1e6,
                 peakRssBytes < 0 ? "unknown" : String.format(Locale.ROOT, "%.0f MB", peakRssBytes / 1e6)));
         b.append("  files: ").append(String.join(", ", weightFiles)).append(", config.json, quantize_config.json");

@@ -20,6 +20,27 @@ public enum HessianBackend {
         throw new IllegalArgumentException("unknown Hessian backend '" + name + "'; expected auto, opencl or cpu");
     }
 
+    /**
+     * The backend a run uses: AUTO becomes OPENCL when an OpenCL GPU is present ({@link OpenClGpuProbe}, which keeps
+     * Aparapi's native warnings off this process's stderr) and CPU otherwise; OPENCL is checked to have a device.
+     *
+     * @throws IllegalArgumentException for OPENCL without any OpenCL device
+     */
+    public HessianBackend resolve() {
+        return switch (this) {
+            case CPU -> CPU;
+            case AUTO -> OpenClGpuProbe.gpuPresent() ? OPENCL : CPU;
+            case OPENCL -> {
+                try {
+                    OpenClHessian.bestDevice();
+                } catch (IllegalStateException noDevice) {
+                    throw new IllegalArgumentException(noDevice.getMessage(), noDevice);
+                }
+                yield OPENCL;
+            }
+        };
+    }
+
     /** A new, empty accumulator for a layer with this many input features. */
     public HessianAccumulator open(int features) {
         return switch (this) {

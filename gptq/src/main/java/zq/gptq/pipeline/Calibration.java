@@ -10,8 +10,8 @@ import zq.formats.text.TextCorpus;
 import zq.formats.tokenizer.TokenizerLoader;
 
 /**
- * GPTQ calibration data: {@code nsamples} windows of exactly {@code seqlen} consecutive tokens, each starting at a
- * seeded random offset of one token stream (the IST/optimum recipe, {@link zq.formats.text.WindowSampler}). No BOS
+ * GPTQ calibration data: {@code nsamples} disjoint windows of exactly {@code seqlen} consecutive tokens at seeded
+ * positions of one token stream ({@link zq.formats.text.WindowSampler} states the rule). No BOS
  * is inserted and nothing is padded, so no padding ever enters a Hessian (docs/gptq.md, "Calibration windows").
  *
  * <p>Token-count convention: every Hessian is H = (2/N)·Σ x·xᵀ over all N = nsamples·seqlen calibration tokens

@@ -19,13 +19,6 @@ public final class PeakMemory {
      */
     public static long peakRssBytes() { return statusBytes("VmHWM:"); }
 
-    /**
-     * Current anonymous resident memory (Linux RssAnon) in bytes: heap and native allocations, without the
-     * file-backed pages of memory-mapped inputs, which VmHWM includes although the kernel can drop them at any time.
-     * -1 where /proc is not available.
-     */
-    public static long rssAnonBytes() { return statusBytes("RssAnon:"); }
-
     private static long statusBytes(String field) {
         try {
             for (String line : Files.readAllLines(STATUS)) {

@@ -4,6 +4,8 @@ import java.util.Locale;
 
 /** The parts of a quantisation run whose time is reported separately. */
 public enum Phase {
+    /** Decoding a layer's weights from the memory-mapped input to fp32, and the calibration tokens' embeddings. */
+    READ,
     /** Decoder-layer forward passes over the calibration windows (without the Hessian updates made during them). */
     FORWARD,
     /** Hessian accumulation from observed Linear inputs, and reading the finished Hessians. */

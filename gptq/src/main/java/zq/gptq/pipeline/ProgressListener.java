@@ -16,6 +16,9 @@ public interface ProgressListener {
 
     default void layerDone(QuantizedLayer layer, Progress progress) {}
 
+    /** Before the first layer of a GPTQ run: the work ahead, for an estimate of the time it takes. */
+    default void planned(WorkEstimate work) {}
+
     ProgressListener NONE = new ProgressListener() {};
 
     /**
@@ -26,11 +29,20 @@ public interface ProgressListener {
      * @param modulesDone    Linears finished so far, the current one included
      * @param modulesTotal   Linears in the model
      * @param elapsedSeconds since the first layer started
+     * @param layersDone     layers finished so far
+     * @param layersSeconds  elapsed time when the last finished layer was done
      */
-    record Progress(int layer, int layers, int modulesDone, int modulesTotal, double elapsedSeconds) {
-        /** Remaining time if the remaining Linears take as long on average as the finished ones. */
+    record Progress(int layer, int layers, int modulesDone, int modulesTotal, double elapsedSeconds, int layersDone,
+                    double layersSeconds) {
+        /**
+         * Remaining time if the remaining layers take as long on average as the finished ones, less what the current
+         * layer has already taken: steady within a layer, unlike an average per Linear (a layer's Linears differ in cost
+         * by 30×). NaN until the first layer is done.
+         */
         public double etaSeconds() {
-            return modulesDone == 0 ? Double.NaN : elapsedSeconds / modulesDone * (modulesTotal - modulesDone);
+            if (layersDone == 0) return Double.NaN;
+            double perLayer = layersSeconds / layersDone;
+            return Math.max(0, perLayer * (layers - layersDone) - (elapsedSeconds - layersSeconds));
         }
     }
 }

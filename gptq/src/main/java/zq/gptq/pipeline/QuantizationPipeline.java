@@ -11,33 +11,44 @@ import zq.formats.LinearRef;
 import zq.formats.ModelLayout;
 import zq.gptq.GptqConfig;
 import zq.gptq.GptqSolver;
+import zq.gptq.InverseHessian;
 import zq.formats.gptq.PackedLinear;
 import zq.gptq.QuantizedLinear;
 import zq.gptq.RtnQuantizer;
 import zq.gptq.hessian.HessianAccumulator;
 import zq.gptq.hessian.HessianBackend;
-import zq.gptq.hessian.OpenClHessian;
-import zq.runtime.Activations;
+import zq.runtime.Chunk;
 import zq.runtime.InputGroup;
+import zq.runtime.InputGroup.Kind;
+import zq.runtime.LayerSteps;
 import zq.runtime.LayerStream;
 import zq.runtime.LayerWeights;
 import zq.runtime.LayerWeightsLoader;
-import zq.runtime.LinearInputObserver;
+import zq.runtime.NativeWorkspace;
 
 /**
  * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},
  * docs/gptq.md, "Layers in order"). {@link #next()} decodes one layer's weights from the memory-mapped input, quantises its
  * Linears and returns them packed; nothing of earlier layers is kept, so memory does not grow with depth.
  *
- * <p>GPTQ: the calibration windows are embedded once; for each layer and each subset of
- * {@link LayerLayout#sequentialGroups()} — [q,k,v] (Zhinao: [qkv]), [o], [up,gate], [down] — the whole layer runs
- * forward over all windows while one {@link HessianAccumulator} collects that subset's inputs; the subset is solved
- * and its weights replaced by their fake-quantised values ({@link QuantizedLinear#dequantized()}, the fp16-scale
- * weights a loader decodes), so later subsets see quantised outputs. Without true-sequential, one forward of the
- * unquantised layer feeds all four accumulators. Finally the fully quantised layer runs once more and its outputs
- * become the next layer's inputs. Linears that read the same input share one Hessian (the solver does not modify it).
+ * <p>GPTQ with true-sequential: the calibration windows are embedded once and kept as the residual stream of
+ * gemm-sized chunks. Each layer then runs as the four steps of {@link LayerSteps}, one {@link InputGroup} at a time:
+ * a pass over all chunks computes the group's input from the groups before it (already quantised) and accumulates
+ * the group's Hessian; the group is solved and its weights replaced by their fake-quantised values
+ * ({@link QuantizedLinear#dequantized()}, the fp16-scale weights a loader decodes); the next pass goes on from there,
+ * and a last pass applies the quantised down_proj, which leaves the next layer's input. That is one forward per
+ * layer, where AutoGPTQ's hooks run the whole layer once per group and once more at the end: every group reads
+ * exactly the numbers it would read there (the same steps on the same chunks), so the checkpoint is bit-identical
+ * ({@code StagedForwardTest} compares it with that five-forward reference). The inputs of o_proj and down_proj are
+ * kept from the pass that takes their Hessian to the pass that applies them while they fit
+ * {@link PipelineOptions#stageBudgetBytes()}; otherwise they are recomputed, and {@link #forwardsPerLayer()} says
+ * what that cost.
  *
- * <p>Round-to-nearest needs no calibration and no forward passes: each Linear is decoded and rounded alone.
+ * <p>Without true-sequential: one forward of the unquantised layer feeds all four Hessians, and after the solves one
+ * forward of the quantised layer gives the next layer's input (two forwards).
+ *
+ * <p>Linears that read the same input share one Hessian and one factorisation ({@link InverseHessian}).
+ * Round-to-nearest needs no calibration and no forward passes: each Linear is decoded and rounded alone.
  *
  * <p>The pipeline owns the runtime's native memory; close it when done (the checkpoint stays the caller's).
  */
@@ -47,13 +58,18 @@ public final class QuantizationPipeline implements AutoCloseable {
     private final Calibration calibration;
     private final ProgressListener listener;
     private final PhaseTimes times;
+    private final NativeWorkspace workspace;
     private final LayerStream stream;
+    private final HessianBackend hessians;
     private final List<LayerLayout> layers;
     private final int modulesTotal;
     private int nextLayer;
     private int modulesDone;
     private long startNanos;
-    private Activations hidden;
+    private int layersDone;
+    private double finishedLayersSeconds;
+    private double forwardFlops;
+    private List<Chunk> chunks;
 
     /**
      * @param calibration required for GPTQ, ignored (may be null) for round-to-nearest
@@ -68,19 +84,15 @@ public final class QuantizationPipeline implements AutoCloseable {
             throw new IllegalArgumentException("GPTQ needs calibration data (--calib FILE); round-to-nearest (--method rtn) does not");
         }
         checkShapes(model.layout(), options.gptq());
-        if (options.method() == QuantizeMethod.GPTQ && options.hessian() == HessianBackend.OPENCL) {
-            try {
-                OpenClHessian.bestDevice(); // before any output exists, not at the first layer
-            } catch (IllegalStateException noDevice) {
-                throw new IllegalArgumentException(noDevice.getMessage(), noDevice);
-            }
-        }
+        // resolved before any output exists, not at the first layer
+        this.hessians = options.method() == QuantizeMethod.GPTQ ? options.hessian().resolve() : HessianBackend.CPU;
         this.model = model;
         this.options = options;
         this.calibration = calibration;
         this.listener = listener;
         this.times = times;
-        this.stream = new LayerStream(model);
+        this.workspace = new NativeWorkspace();
+        this.stream = new LayerStream(model, options.chunkRows(), 0, workspace);
         this.layers = model.layout().layers();
         int perLayer = layers.get(0).linears().size();
         this.modulesTotal = perLayer * layers.size();
@@ -102,12 +114,27 @@ public final class QuantizationPipeline implements AutoCloseable {
         }
     }
 
+    /** The work this run will do (GPTQ), known before the first layer. */
+    public WorkEstimate estimate() {
+        List<Integer> lengths = calibration == null ? List.of() : calibration.windows().stream().map(w -> w.length).toList();
+        return WorkEstimate.of(model.config(), model.layout(), options, lengths);
+    }
+
     public int layerCount() { return layers.size(); }
 
     /** Index of the layer {@link #next()} quantises; equals {@link #layerCount()} when all are done. */
     public int nextLayer() { return nextLayer; }
 
     public boolean hasNext() { return nextLayer < layers.size(); }
+
+    /** Forward work done so far per finished layer, in units of one forward of a layer over all calibration tokens. */
+    public double forwardsPerLayer() {
+        if (layersDone == 0 || calibration == null) return 0;
+        WorkEstimate once = WorkEstimate.of(model.config(), model.layout(), options.withStageBudget(Long.MAX_VALUE),
+                calibration.windows().stream().map(w -> w.length).toList());
+        double perForward = once.forwardFlops() / once.forwardsPerLayer() / once.layers();
+        return forwardFlops / layersDone / perForward;
+    }
 
     /** Quantises the next decoder layer. */
     public QuantizedLayer next() {
@@ -122,102 +149,169 @@ public final class QuantizationPipeline implements AutoCloseable {
         } else {
             quantizeGptq(layout, packed, reports);
         }
-        QuantizedLayer done = new QuantizedLayer(nextLayer, packed, reports, (System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        QuantizedLayer done = new QuantizedLayer(nextLayer, packed, reports, seconds);
+        layersDone = nextLayer + 1;
+        finishedLayersSeconds = (System.nanoTime() - startNanos) / 1e9;
         listener.layerDone(done, progress());
         nextLayer++;
-        if (!hasNext()) hidden = null;
+        if (!hasNext()) chunks = null;
         return done;
     }
 
     private void quantizeRoundToNearest(LayerLayout layout, Map<String, PackedLinear> packed, List<ModuleReport> reports) {
         RtnQuantizer rtn = new RtnQuantizer(options.gptq());
-        for (List<LinearRef> group : layout.sequentialGroups()) {
-            for (LinearRef ref : group) {
-                float[] weight = LayerWeightsLoader.loadLinear(model, ref).weight();
-                long t0 = System.nanoTime();
-                QuantizedLinear q = rtn.quantize(ref.prefix(), weight, ref.outFeatures(), ref.inFeatures());
-                long solve = System.nanoTime() - t0;
-                times.add(Phase.SOLVE, solve);
-                finish(ref, q, new ModuleReport(ref.prefix(), layout.index(), kindOf(group), ref.outFeatures(), ref.inFeatures(),
-                        null, 0, solve / 1e9), packed, reports);
+        for (LinearRef ref : layout.linears()) {
+            float[] weight;
+            try (var t = times.time(Phase.READ)) {
+                weight = LayerWeightsLoader.loadLinear(model, ref).weight();
             }
+            QuantizedLinear q;
+            double solve;
+            try (var t = times.time(Phase.SOLVE)) {
+                q = rtn.quantize(ref.prefix(), weight, ref.outFeatures(), ref.inFeatures());
+                solve = t.seconds();
+            }
+            finish(ref, q, new ModuleReport(ref.prefix(), layout.index(), Kind.of(ref.role()), ref.outFeatures(), ref.inFeatures(),
+                    null, 0, solve), packed, reports);
         }
     }
 
     private void quantizeGptq(LayerLayout layout, Map<String, PackedLinear> packed, List<ModuleReport> reports) {
-        if (hidden == null) hidden = stream.embed(calibration.windows());
+        LayerSteps steps;
+        try (var t = times.time(Phase.READ)) {
+            if (chunks == null) chunks = stream.decoder().chunks(stream.embed(calibration.windows()));
+            steps = stream.decoder().steps(stream.loadLayer(layout.index()));
+        }
         GptqSolver solver = new GptqSolver(options.gptq());
-        LayerWeights w = stream.loadLayer(layout.index());
         if (options.trueSequential()) {
-            for (List<LinearRef> group : layout.sequentialGroups()) {
-                Map<InputGroup.Kind, Hessian> h = hessians(w, List.of(group));
-                w = solveGroup(w, layout, group, h.get(kindOf(group)), solver, packed, reports);
-            }
+            quantizeStaged(layout, steps, solver, packed, reports);
         } else {
-            Map<InputGroup.Kind, Hessian> h = hessians(w, layout.sequentialGroups());
-            for (List<LinearRef> group : layout.sequentialGroups()) {
-                w = solveGroup(w, layout, group, h.get(kindOf(group)), solver, packed, reports);
+            Map<Kind, Hessian> h = denseHessians(layout, steps);
+            for (InputGroup g : InputGroup.of(layout)) solveGroup(steps, g, h.get(g.kind()), solver, packed, reports);
+            for (Chunk c : chunks) {
+                for (Kind k : Kind.values()) countStep(layout, k, c);
+                try (var t = times.time(Phase.FORWARD)) {
+                    steps.forward(c, (group, input, lengths) -> { });
+                }
             }
         }
-        hidden = forward(w, LinearInputObserver.NONE);
     }
 
     /** A finished Hessian and the tokens it averages over. */
     private record Hessian(float[] matrix, long tokens) {}
 
-    /** One forward of the layer as it stands, accumulating one Hessian for the input of each of {@code groups}. */
-    private Map<InputGroup.Kind, Hessian> hessians(LayerWeights w, List<List<LinearRef>> groups) {
-        Map<InputGroup.Kind, HessianAccumulator> acc = new EnumMap<>(InputGroup.Kind.class);
-        try {
-            for (List<LinearRef> g : groups) acc.put(kindOf(g), options.hessian().open(g.get(0).inFeatures()));
-            forward(w, (group, input, lengths) -> {
-                HessianAccumulator a = acc.get(group.kind());
-                if (a == null) return;
-                long t0 = System.nanoTime();
-                a.add(input, input.length / group.inFeatures(), group.inFeatures());
-                times.add(Phase.HESSIAN, System.nanoTime() - t0);
-            });
-            Map<InputGroup.Kind, Hessian> out = new EnumMap<>(InputGroup.Kind.class);
-            long t0 = System.nanoTime();
-            for (Map.Entry<InputGroup.Kind, HessianAccumulator> e : acc.entrySet()) {
-                out.put(e.getKey(), new Hessian(e.getValue().hessian(), e.getValue().tokens()));
+    /**
+     * One pass per group: each chunk's input of the group, from the previous group's step (with that group already
+     * quantised), goes into the group's Hessian; the group is solved before the next pass. A last pass applies down_proj.
+     */
+    private void quantizeStaged(LayerLayout layout, LayerSteps steps, GptqSolver solver, Map<String, PackedLinear> packed,
+                                List<ModuleReport> reports) {
+        long tokens = calibration.tokens();
+        List<float[]> kept = null; // the previous group's inputs, one per chunk, when they fit the budget
+        for (InputGroup g : InputGroup.of(layout)) {
+            Kind previous = g.kind().previous();
+            boolean keep = !g.kind().readsNormedResidual() && WorkEstimate.keepsInput(options, tokens, g.inFeatures());
+            List<float[]> keeping = keep ? new ArrayList<>(chunks.size()) : null;
+            Hessian h;
+            try (HessianAccumulator acc = hessians.open(g.inFeatures())) {
+                for (int i = 0; i < chunks.size(); i++) {
+                    Chunk c = chunks.get(i);
+                    float[] input = previous == null ? steps.input(g.kind(), c) : advance(layout, steps, previous, c, kept, i);
+                    try (var t = times.time(Phase.HESSIAN)) {
+                        acc.add(input, c.rows(), g.inFeatures());
+                    }
+                    if (keep) keeping.add(input);
+                }
+                h = finish(acc);
             }
-            times.add(Phase.HESSIAN, System.nanoTime() - t0);
+            kept = keeping;
+            solveGroup(steps, g, h, solver, packed, reports);
+        }
+        for (int i = 0; i < chunks.size(); i++) advance(layout, steps, Kind.DOWN, chunks.get(i), kept, i);
+    }
+
+    /** Runs group {@code kind}'s step on chunk {@code i}, from its kept input or one recomputed from the residual stream. */
+    private float[] advance(LayerLayout layout, LayerSteps steps, Kind kind, Chunk c, List<float[]> kept, int i) {
+        try (var t = times.time(Phase.FORWARD)) {
+            float[] input;
+            if (kept != null) {
+                input = kept.get(i);
+                kept.set(i, null); // used once: let it go
+            } else {
+                if (!kind.readsNormedResidual()) countStep(layout, kind.previous(), c);
+                input = steps.input(kind, c);
+            }
+            countStep(layout, kind, c);
+            return steps.step(kind, c, input);
+        }
+    }
+
+    private void countStep(LayerLayout layout, Kind kind, Chunk c) {
+        forwardFlops += WorkEstimate.stepFlops(model.config(), layout, kind, c.lengths());
+    }
+
+    /** All four Hessians from one forward of the unquantised layer over copies of the chunks. */
+    private Map<Kind, Hessian> denseHessians(LayerLayout layout, LayerSteps steps) {
+        Map<Kind, HessianAccumulator> acc = new EnumMap<>(Kind.class);
+        try {
+            for (InputGroup g : InputGroup.of(layout)) acc.put(g.kind(), hessians.open(g.inFeatures()));
+            long hessianBefore = times.nanos(Phase.HESSIAN);
+            long t0 = System.nanoTime();
+            for (Chunk c : chunks) {
+                for (Kind k : Kind.values()) countStep(layout, k, c);
+                steps.forward(c.copy(), (group, input, lengths) -> {
+                    try (var t = times.time(Phase.HESSIAN)) {
+                        acc.get(group.kind()).add(input, input.length / group.inFeatures(), group.inFeatures());
+                    }
+                });
+            }
+            times.add(Phase.FORWARD, System.nanoTime() - t0 - (times.nanos(Phase.HESSIAN) - hessianBefore));
+            Map<Kind, Hessian> out = new EnumMap<>(Kind.class);
+            for (Map.Entry<Kind, HessianAccumulator> e : acc.entrySet()) out.put(e.getKey(), finish(e.getValue()));
             return out;
         } finally {
             acc.values().forEach(HessianAccumulator::close);
         }
     }
 
-    /** Runs the layer over all windows; the time spent in Hessian updates during it is not counted as forward time. */
-    private Activations forward(LayerWeights w, LinearInputObserver observer) {
-        long hessianBefore = times.nanos(Phase.HESSIAN);
-        long t0 = System.nanoTime();
-        Activations out = stream.forward(w, hidden, observer);
-        times.add(Phase.FORWARD, System.nanoTime() - t0 - (times.nanos(Phase.HESSIAN) - hessianBefore));
-        return out;
+    private Hessian finish(HessianAccumulator acc) {
+        try (var t = times.time(Phase.HESSIAN)) {
+            return new Hessian(acc.hessian(), acc.tokens());
+        }
     }
 
-    private LayerWeights solveGroup(LayerWeights w, LayerLayout layout, List<LinearRef> group, Hessian h, GptqSolver solver,
-                                    Map<String, PackedLinear> packed, List<ModuleReport> reports) {
-        for (LinearRef ref : group) {
-            long t0 = System.nanoTime();
-            QuantizedLinear q = solver.quantize(ref.prefix(), w.linear(ref.role()).weight(), ref.outFeatures(), ref.inFeatures(),
-                    h.matrix());
-            long solve = System.nanoTime() - t0;
-            times.add(Phase.SOLVE, solve);
-            finish(ref, q, new ModuleReport(ref.prefix(), layout.index(), kindOf(group), ref.outFeatures(), ref.inFeatures(),
-                    q.report(), h.tokens(), solve / 1e9), packed, reports);
-            w = w.withWeight(ref.role(), q.dequantized());
+    /** Solves the group's Linears with one factorisation of their shared Hessian and swaps in their quantised weights. */
+    private void solveGroup(LayerSteps steps, InputGroup g, Hessian h, GptqSolver solver, Map<String, PackedLinear> packed,
+                            List<ModuleReport> reports) {
+        LayerWeights w = steps.weights();
+        try (InverseHessian factor = timedFactor(solver, g, h)) {
+            boolean first = true;
+            for (LinearRef ref : g.linears()) {
+                QuantizedLinear q;
+                try (var t = times.time(Phase.SOLVE)) {
+                    q = solver.quantize(ref.prefix(), w.linear(ref.role()).weight(), ref.outFeatures(), ref.inFeatures(), factor, first);
+                }
+                first = false;
+                finish(ref, q, new ModuleReport(ref.prefix(), g.layer(), g.kind(), ref.outFeatures(), ref.inFeatures(),
+                        q.report(), h.tokens(), q.report().totalSeconds()), packed, reports);
+                w = w.withWeight(ref.role(), q.dequantized());
+            }
         }
-        return w;
+        steps.update(w);
+    }
+
+    private InverseHessian timedFactor(GptqSolver solver, InputGroup g, Hessian h) {
+        try (var t = times.time(Phase.SOLVE)) {
+            return solver.factor(g.linears().get(0).prefix(), h.matrix(), g.inFeatures());
+        }
     }
 
     private void finish(LinearRef ref, QuantizedLinear q, ModuleReport report, Map<String, PackedLinear> packed,
                         List<ModuleReport> reports) {
-        long t0 = System.nanoTime();
-        packed.put(ref.prefix(), q.pack(ref.prefix(), options.zeroFormat()));
-        times.add(Phase.PACK, System.nanoTime() - t0);
+        try (var t = times.time(Phase.PACK)) {
+            packed.put(ref.prefix(), q.pack(ref.prefix(), options.zeroFormat()));
+        }
         reports.add(report);
         modulesDone++;
         listener.moduleDone(report, q, progress());
@@ -226,21 +320,13 @@ public final class QuantizationPipeline implements AutoCloseable {
     /** Frees the runtime's native memory. */
     @Override
     public void close() {
-        hidden = null;
+        chunks = null;
         stream.close();
+        workspace.close();
     }
 
     private ProgressListener.Progress progress() {
-        return new ProgressListener.Progress(nextLayer, layers.size(), modulesDone, modulesTotal, (System.nanoTime() - startNanos) / 1e9);
-    }
-
-    /** The input a sequential subset of Linears reads. */
-    static InputGroup.Kind kindOf(List<LinearRef> group) {
-        return switch (group.get(0).role()) {
-            case Q, K, V, QKV -> InputGroup.Kind.ATTENTION;
-            case O -> InputGroup.Kind.OUTPUT;
-            case UP, GATE -> InputGroup.Kind.MLP;
-            case DOWN -> InputGroup.Kind.DOWN;
-        };
+        return new ProgressListener.Progress(nextLayer, layers.size(), modulesDone, modulesTotal,
+                (System.nanoTime() - startNanos) / 1e9, layersDone, finishedLayersSeconds);
     }
 }

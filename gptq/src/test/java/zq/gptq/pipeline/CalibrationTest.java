@@ -70,7 +70,8 @@ class CalibrationTest {
     @Test
     void tokenFilesNeedNoTokenizer() throws Exception {
         Path file = Files.writeString(tmp.resolve("calib.tokens"), "5 6 7 8 9 10 11 12\n13 14");
-        Calibration c = Calibration.load(file, null, tmp.resolve("no-model-here"), 3, 10, 0);
+        Calibration c = Calibration.load(file, null, tmp.resolve("no-model-here"), 1, 10, 0);
+        assertEquals(1, c.nsamples());
         for (int[] w : c.windows()) assertArrayEquals(new int[]{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, w);
     }
 
@@ -79,7 +80,7 @@ class CalibrationTest {
         Path file = Files.writeString(tmp.resolve("short.tokens"), "1 2 3");
         IllegalArgumentException tooShort = assertThrows(IllegalArgumentException.class,
                 () -> Calibration.load(file, "tokens", tmp, 2, 8, 0));
-        assertTrue(tooShort.getMessage().contains("fewer than one window of seqlen 8"), tooShort.getMessage());
+        assertTrue(tooShort.getMessage().contains("has 3 tokens: 0 disjoint windows of seqlen 8 fit"), tooShort.getMessage());
         IllegalArgumentException format = assertThrows(IllegalArgumentException.class,
                 () -> Calibration.load(file, "parquet", tmp, 2, 2, 0));
         assertTrue(format.getMessage().contains("unknown corpus format 'parquet'"), format.getMessage());

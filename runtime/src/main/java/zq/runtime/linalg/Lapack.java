@@ -34,15 +34,15 @@ public final class Lapack {
     }
 
     /**
-     * Given the Cholesky factor L in the lower triangle (from {@link #choleskyLower}), overwrites the
-     * lower triangle with that of (L·Lᵀ)⁻¹, as torch.cholesky_inverse does.
+     * Overwrites the lower triangle (diagonal included) of a square matrix with that of its inverse; the matrix is
+     * read as lower triangular with a non-unit diagonal, and the upper triangle is neither read nor written.
      *
-     * @return 0 on success, or k &gt; 0 when L[k-1][k-1] is zero (singular)
+     * @return 0 on success, or k &gt; 0 when the k-th diagonal element is exactly zero (singular)
      */
-    public static int inverseFromCholeskyLower(OffHeapMatrix a) {
-        int n = square(a, "Cholesky inverse");
-        return check(onLargeStack(() -> openblas.LAPACKE_spotri(
-                openblas.LAPACK_COL_MAJOR, (byte) 'U', n, a.at(0, 0), a.ld())), "spotri");
+    public static int triangularInverseLower(OffHeapMatrix a) {
+        int n = square(a, "triangular inverse");
+        return check(onLargeStack(() -> openblas.LAPACKE_strtri(
+                openblas.LAPACK_COL_MAJOR, (byte) 'U', (byte) 'N', n, a.at(0, 0), a.ld())), "strtri");
     }
 
     private static int square(OffHeapMatrix a, String what) {

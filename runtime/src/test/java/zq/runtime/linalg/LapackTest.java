@@ -28,7 +28,7 @@ class LapackTest {
     }
 
     @Test
-    void choleskyAndInverseMatchFloat64() {
+    void choleskyAndTriangularInverseMatchFloat64() {
         int n = 300; // above OpenBLAS's blocking size, so the blocked code paths run
         float[] a = spd(n, 1);
         try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
@@ -45,21 +45,18 @@ class LapackTest {
             }
             assertTrue(maxErr < 1e-4, "L·Lᵀ - A = " + maxErr);
 
-            assertEquals(0, Lapack.inverseFromCholeskyLower(m));
+            assertEquals(0, Lapack.triangularInverseLower(m));
             float[] inv = m.toArray();
-            // A·A⁻¹ = I, with A⁻¹ taken from its lower triangle
+            // L⁻¹·L = I on the lower triangle (both lower triangular), in float64
             double maxDev = 0;
             for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
+                for (int j = 0; j <= i; j++) {
                     double s = 0;
-                    for (int k = 0; k < n; k++) {
-                        float ikv = k >= j ? inv[k * n + j] : inv[j * n + k];
-                        s += (double) a[i * n + k] * ikv;
-                    }
+                    for (int k = j; k <= i; k++) s += (double) inv[i * n + k] * l[k * n + j];
                     maxDev = Math.max(maxDev, Math.abs(s - (i == j ? 1 : 0)));
                 }
             }
-            assertTrue(maxDev < 1e-4, "A·A⁻¹ - I = " + maxDev);
+            assertTrue(maxDev < 1e-4, "L⁻¹·L - I = " + maxDev);
         }
     }
 
@@ -98,10 +95,11 @@ class LapackTest {
         }
         try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
             assertEquals(0, Lapack.choleskyLower(m));
-            assertEquals(0, Lapack.inverseFromCholeskyLower(m));
-            // tridiagonal A: row 0 of A·A⁻¹ is a00·x00 + a01·x10
-            double row0 = (double) a[0] * m.get(0, 0) + (double) a[1] * m.get(1, 0);
-            assertEquals(1.0, row0, 1e-5);
+            float l00 = m.get(0, 0), l10 = m.get(1, 0), l11 = m.get(1, 1);
+            assertEquals(0, Lapack.triangularInverseLower(m));
+            // row 1 of L⁻¹·L, column 0: x10·l00 + x11·l10 = 0, and x11·l11 = 1
+            assertEquals(0.0, (double) m.get(1, 0) * l00 + (double) m.get(1, 1) * l10, 1e-5);
+            assertEquals(1.0, (double) m.get(1, 1) * l11, 1e-5);
         }
     }
 }

@@ -1,0 +1,148 @@
+package zq.runtime;
+
+import zq.formats.Checkpoint;
+import zq.formats.CheckpointException;
+import zq.formats.DType;
+import zq.formats.LinearRef;
+import zq.formats.TensorInfo;
+import zq.formats.gptq.Int4Layout;
+import zq.formats.gptq.ZeroFormat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.stream.IntStream;
+
+/**
+ * A GPTQ Int4 Linear multiplied by one vector straight from its packed {@code qweight} (memory-mapped, never
+ * unpacked), the layout of {@link Int4Layout}. With {@code W[n][k] = s[g][n]·(q[k][n] − z[g][n])} and
+ * {@code g = g_idx[k]}:
+ * <pre>
+ *   y[n] = Σ_k x[k]·s[g_idx[k]][n]·q[k][n]  −  Σ_g s[g][n]·z[g][n] · (Σ_{k: g_idx[k]=g} x[k])
+ * </pre>
+ * The second sum costs one pass over the small {@code [G × out]} table of {@code s·z}. In the first, a word
+ * of {@code qweight} holds the codes of 8 consecutive inputs k for one output n: when those 8 inputs share a
+ * group (groups in input order, the usual case), the word's 8 products are summed unscaled and scaled once;
+ * under act-order each code takes its own input's group scale. Work is split over tiles of output columns,
+ * so each task reads contiguous runs of every word row.
+ */
+public final class Int4Matrix implements MatVec {
+    private static final int PER_WORD = 8;
+    /** Output columns per task: its accumulators and scale runs stay in L1. */
+    private static final int TILE = 128;
+
+    private final String name;
+    private final ByteBuffer qweight;         // [in/8 × out] little-endian words
+    private final float[] scales;             // [G × out]
+    private final float[] scaledZeros;        // [G × out]: s·z
+    private final int[] gIdx;                 // [in]
+    private final int[] wordGroup;            // [in/8]: the group all 8 inputs of a word row share, or −1
+    private final int in, out, groups;
+    private boolean vectorized = VectorSupport.AVAILABLE;
+
+    /**
+     * @param qweight the packed codes {@code [in/8 × out]}, little-endian (the mapped tensor, or a buffer in tests)
+     * @param scales  fp32 scales {@code [G × out]}
+     */
+    public Int4Matrix(String name, ByteBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
+                      ZeroFormat zeros) {
+        this.name = name;
+        this.groups = Int4Layout.checkShapes(name, qweight.remaining() / 4, scales, gIdx, in, out);
+        int[] z = Int4Layout.unpackZeros(name, qzeros, groups, out, zeros);
+        this.qweight = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
+        this.scales = scales;
+        this.scaledZeros = new float[scales.length];
+        for (int i = 0; i < scales.length; i++) scaledZeros[i] = scales[i] * z[i];
+        this.gIdx = gIdx;
+        this.in = in;
+        this.out = out;
+        this.wordGroup = new int[in / PER_WORD];
+        for (int r = 0; r < wordGroup.length; r++) {
+            int g = gIdx[r * PER_WORD];
+            for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) g = -1;
+            wordGroup[r] = g;
+        }
+    }
+
+    /** The Linear {@code ref} of a GPTQ checkpoint, its qweight used in place in the mapped file. */
+    public static Int4Matrix of(Checkpoint checkpoint, LinearRef ref) {
+        TensorInfo q = checkpoint.info(ref.qweight());
+        if (q.dtype() != DType.I32) {
+            throw new CheckpointException(checkpoint.fileOf(ref.qweight()).path() + ": tensor '" + ref.qweight() + "' is " + q.dtype() + ", expected I32");
+        }
+        ByteBuffer words = checkpoint.fileOf(ref.qweight()).map(q);
+        return new Int4Matrix(checkpoint.dir() + ": " + ref.prefix(), words, checkpoint.ints(ref.qzeros()),
+                checkpoint.floats(ref.scales()), checkpoint.ints(ref.gIdx()), ref.inFeatures(), ref.outFeatures(),
+                checkpoint.config().quantization().zeroFormat());
+    }
+
+    /** Uses the scalar loops even where the Vector API is available (to test both). */
+    Int4Matrix scalar() {
+        vectorized = false;
+        return this;
+    }
+
+    @Override public int rows() { return out; }
+
+    @Override public int cols() { return in; }
+
+    /** qweight, scales (fp16 on disk), qzeros and g_idx as stored. */
+    @Override public long storedBytes() {
+        return 4L * in / PER_WORD * out + 2L * groups * out + (long) groups * out / 2 + 4L * in;
+    }
+
+    /** True when every word of qweight holds inputs of one group, so the one-scale-per-word path runs. */
+    public boolean groupsFollowInputs() {
+        for (int g : wordGroup) if (g < 0) return false;
+        return true;
+    }
+
+    @Override public void multiply(float[] x, float[] y) {
+        if (x.length != in || y.length != out) {
+            throw new IllegalArgumentException(name + ": product of a [" + out + " × " + in + "] matrix with " + x.length
+                    + " values into " + y.length);
+        }
+        float[] groupSums = new float[groups];
+        for (int k = 0; k < in; k++) groupSums[gIdx[k]] += x[k];
+        int tiles = (out + TILE - 1) / TILE;
+        IntStream.range(0, tiles).parallel().forEach(t -> tile(x, y, groupSums, t * TILE, Math.min(out, t * TILE + TILE)));
+    }
+
+    private void tile(float[] x, float[] y, float[] groupSums, int n0, int n1) {
+        int width = n1 - n0;
+        float[] acc = new float[width];
+        int simd = vectorized ? width - width % VectorKernels.int4Lanes() : 0;
+        if (simd > 0) VectorKernels.int4Tile(qweight, out, wordGroup, gIdx, scales, x, n0, simd, acc);
+        int[] scaleRow = new int[PER_WORD];
+        float[] xs = new float[PER_WORD];
+        for (int r = 0; r < wordGroup.length && simd < width; r++) {
+            int base = r * out + n0, k0 = r * PER_WORD;
+            float x0 = x[k0], x1 = x[k0 + 1], x2 = x[k0 + 2], x3 = x[k0 + 3], x4 = x[k0 + 4], x5 = x[k0 + 5], x6 = x[k0 + 6], x7 = x[k0 + 7];
+            int g = wordGroup[r];
+            if (g >= 0) {
+                int s0 = g * out + n0;
+                for (int n = simd; n < width; n++) {
+                    int w = qweight.getInt(4 * (base + n));
+                    float dot = x0 * (w & 15) + x1 * ((w >>> 4) & 15) + x2 * ((w >>> 8) & 15) + x3 * ((w >>> 12) & 15)
+                            + x4 * ((w >>> 16) & 15) + x5 * ((w >>> 20) & 15) + x6 * ((w >>> 24) & 15) + x7 * (w >>> 28);
+                    acc[n] += scales[s0 + n] * dot;
+                }
+            } else {
+                for (int j = 0; j < PER_WORD; j++) {
+                    scaleRow[j] = gIdx[k0 + j] * out + n0;
+                    xs[j] = x[k0 + j];
+                }
+                for (int n = simd; n < width; n++) {
+                    int w = qweight.getInt(4 * (base + n));
+                    float sum = 0;
+                    for (int j = 0; j < PER_WORD; j++) sum += xs[j] * scales[scaleRow[j] + n] * ((w >>> (4 * j)) & 15);
+                    acc[n] += sum;
+                }
+            }
+        }
+        for (int n = 0; n < width; n++) {
+            float zeroTerm = 0;
+            for (int g = 0; g < groups; g++) zeroTerm += groupSums[g] * scaledZeros[g * out + n0 + n];
+            y[n0 + n] = acc[n] - zeroTerm;
+        }
+    }
+}
