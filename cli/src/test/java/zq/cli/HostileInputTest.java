@@ -191,8 +191,7 @@ class HostileInputTest {
     void seqlenIsCheckedAgainstMaxPositionsAndTheText() throws Exception {
         Path m = model("short", Architecture.LLAMA, c -> c.put("max_position_embeddings", 64));
         Path t = tokens("t.tokens", 500);
-        assertBadInput(zq("ppl", m.toString(), "--tokens", t.toString(), "--seqlen", "128"),
-                "--seqlen 128 exceeds max_position_embeddings 64", "pass --seqlen 64 or less");
+        assertBadInput(zq("ppl", m.toString(), "--tokens", t.toString(), "--seqlen", "128"), "--seqlen 128", "max_position_embeddings 64");
         assertBadInput(zq("ppl", m.toString(), "--tokens", tokens("few.tokens", 40).toString(), "--seqlen", "64"),
                 "the text has 40 tokens, fewer than one window of --seqlen 64");
         assertBadInput(zq("quantize", m.toString(), "-o", tmp.resolve("q").toString(), "--calib", t.toString(), "--seqlen", "128",
