@@ -20,16 +20,19 @@ import java.util.concurrent.Callable;
 
 /** {@code zq convert}: RoPE, context length, dtype, sharding and Zhinao ⇄ Qwen2 in one streaming pass. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Rewrite a checkpoint (dense or GPTQ) with any combination of changes in one pass. Tensors that "
+        description = {"Rewrite a checkpoint (dense or GPTQ) with any combination of changes in one pass. Tensors that "
                 + "nothing changes are copied byte for byte; tokenizer, generation and other companion files are "
-                + "copied; OUT_DIR appears only when complete.")
+                + "copied; OUT_DIR appears only when complete.",
+                "Checked on the way: every floating-point value, converted or copied, is finite (NaN or infinity is exit 2), "
+                        + "and every g_idx entry names one of its Linear's scale groups. Copied unchecked: qweight and qzeros "
+                        + "(packed 4-bit codes, where every bit pattern is valid) and other integer tensors."})
 public final class ConvertCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Model folder: config.json and safetensors weights.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist).")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist: an existing folder, even empty, or a link is refused).")
     Path output;
 
     @Option(names = "--rope-base", paramLabel = "X", description = "Set rope_theta (e.g. 1e6 or 5e7 for Zhinao's 32K/360K models).")

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import zq.formats.Checkpoint;
 import zq.formats.CheckpointStats;
+import zq.formats.CheckpointValues;
 import zq.formats.DType;
 import zq.formats.ModelConfig;
 import zq.formats.QuantizationConfig;
@@ -38,7 +39,9 @@ import java.util.concurrent.Callable;
         description = {"Describe a model folder: architecture, shapes, RoPE, dtypes, parameters, shards, quantization,",
                 "and whether it needs remote code (trust_remote_code) and which files ask for it;",
                 "or a GGUF file: metadata, tensor table, types and parameter count.",
-                "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape."})
+                "Fails (exit 2) naming the tensor if any tensor the config implies is missing or has the wrong shape, if any "
+                        + "floating-point value is NaN or infinite, or if a GPTQ g_idx names a group its scales lack "
+                        + "(--no-values skips reading the values)."})
 public final class InspectCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL_DIR|FILE.gguf", description = "Folder with config.json and safetensors weights, or a GGUF file.")
@@ -49,6 +52,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Option(names = "--tensors", description = "Also list every tensor: name, dtype, shape, shard.")
     boolean tensors;
+
+    @Option(names = "--no-values", description = "Check headers and shapes only; do not read every value (NaN/Inf, g_idx range).")
+    boolean noValues;
 
     @Spec CommandSpec spec;
 
@@ -62,6 +68,7 @@ public final class InspectCommand implements Callable<Integer> {
             return 0;
         }
         try (Checkpoint c = Checkpoint.open(model)) {
+            if (!noValues) CheckpointValues.checkAll(c);
             CheckpointStats stats = CheckpointStats.of(c);
             if (json) {
                 out.println(JSON.writeValueAsString(report(c, stats)));

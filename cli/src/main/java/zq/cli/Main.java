@@ -2,14 +2,10 @@ package zq.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import zq.formats.CheckpointException;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Entry point of the {@code zq} command. Each subcommand lives in its own class and simply throws
- * on bad input; this class turns such errors into one line on stderr and exit code 2.
+ * on bad input; this class turns such errors into one line on stderr and exit code 2 ({@link Failures}).
  */
 @Command(name = "zq", mixinStandardHelpOptions = true, version = "zq 0.1.0",
         description = "Quantize Hugging Face LLM checkpoints to GPTQ Int4, convert them, and prove they keep their perplexity.",
@@ -19,7 +15,7 @@ import java.io.UncheckedIOException;
         footer = {"", "Benchmarks: zq bench NAME --help (the zq launcher runs them from bench/target/zq-bench.jar, built on first use)."})
 public final class Main implements Runnable {
     /** Exit code for bad input (files, tensors, options). */
-    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_BAD_INPUT = Failures.EXIT_BAD_INPUT;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -29,26 +25,35 @@ public final class Main implements Runnable {
         return withErrorHandling(new CommandLine(new Main()), "zq");
     }
 
-    /** Bad input (see {@link #isBadInput}) and bad options become one line on stderr, prefixed with {@code prefix}, and exit 2. */
+    /**
+     * Failures (see {@link Failures}) and bad options become one line on stderr, prefixed with {@code prefix}: exit 2 for
+     * bad input and resource problems (out of memory included), 3 for a bug.
+     */
     public static CommandLine withErrorHandling(CommandLine cl, String prefix) {
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (isBadInput(ex)) {
-                commandLine.getErr().println(prefix + ": " + ex.getMessage());
-                return EXIT_BAD_INPUT;
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> fail(commandLine, prefix, ex));
+        // an Error (out of memory above all) is not an Exception, so it passes the handler above: catch it here
+        CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return runLast.execute(parseResult);
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                return fail(parseResult.commandSpec().commandLine(), prefix, e);
             }
-            throw ex;
         });
         cl.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println(prefix + ": " + ex.getMessage());
+            ex.getCommandLine().getErr().println(prefix + ": " + Failures.oneLine(String.valueOf(ex.getMessage())));
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
             return EXIT_BAD_INPUT;
         });
         return cl;
     }
 
-    static boolean isBadInput(Throwable ex) {
-        return ex instanceof CheckpointException || ex instanceof IllegalArgumentException
-                || ex instanceof IOException || ex instanceof UncheckedIOException;
+    private static int fail(CommandLine commandLine, String prefix, Throwable ex) {
+        if (Failures.outOfMemory(ex) != null) System.gc(); // so "in use" counts what is still reachable
+        commandLine.getErr().println(prefix + ": " + Failures.message(ex));
+        if (System.getenv(Failures.DEBUG_ENV) != null) ex.printStackTrace(commandLine.getErr());
+        commandLine.getErr().flush();
+        return Failures.exitCode(ex);
     }
 
     public static void main(String[] args) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -47,7 +48,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Dense model folder: config.json and safetensors weights.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist).")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT_DIR", description = "New folder to write (must not exist: an existing folder, even empty, or a link is refused).")
     Path output;
 
     @Option(names = "--method", paramLabel = "gptq|rtn", defaultValue = "gptq",
@@ -115,7 +116,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Largest weight file before HF shards plus an index are written. Default: ${DEFAULT-VALUE}.")
     String maxShardSize;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report: per-Linear loss and damping, time per phase, peak memory.")
+    @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report: per-Linear loss and damping, time per phase, peak memory. It is complete "
+            + "before OUT_DIR appears; it may not be an input or lie inside an input folder, and an existing file is "
+            + "replaced only if it is a zq report.")
     Path report;
 
     @Option(names = "--json", description = "Print the summary as one JSON object.")
@@ -135,9 +138,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         checkGgufSettings();
         boolean gguf = "gguf".equals(format);
-        if (report != null && report.toAbsolutePath().normalize().startsWith(output.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("--report " + report + " must not be inside the output folder " + output);
-        }
+        ReportFile reportFile = report == null ? null : ReportFile.check(report, "quantize", output, Arrays.asList(model, calib));
         Calibration calibration = null;
         if (m == QuantizeMethod.GPTQ) {
             if (calib == null) {
@@ -152,9 +153,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         for (String w : GptqExporter.warnings(options)) err.println("zq: warning: " + w);
         err.flush();
 
-        if (gguf) return quantizeToGguf(options, calibration, shardBytes, err);
-        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err));
-        if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
+        if (gguf) return quantizeToGguf(options, calibration, shardBytes, err, reportFile);
+        QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, output, options, calibration, shardBytes), progress(err),
+                done -> { if (reportFile != null) reportFile.write(done.reportJson()); });
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? HfJson.pretty(r.summaryJson()) : r.toText());
         out.flush();
@@ -179,14 +180,15 @@ public final class QuantizeCommand implements Callable<Integer> {
     }
 
     /** Quantizes into a hidden GPTQ folder beside OUT.gguf, exports that, and removes the folder. */
-    private int quantizeToGguf(PipelineOptions options, Calibration calibration, long shardBytes, PrintWriter err) throws IOException {
+    private int quantizeToGguf(PipelineOptions options, Calibration calibration, long shardBytes, PrintWriter err,
+                               ReportFile reportFile) throws IOException {
         Path abs = output.toAbsolutePath().normalize();
         Files.createDirectories(abs.getParent());
         Path work = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".gptq-");
         try {
             Path gptq = work.resolve("gptq");
             QuantizeResult r = GptqExporter.run(new QuantizeRequest(model, gptq, options, calibration, shardBytes), progress(err));
-            if (report != null) Files.writeString(report, HfJson.pretty(r.reportJson()));
+            if (reportFile != null) reportFile.write(r.reportJson()); // before OUT.gguf appears
             String name = model.toAbsolutePath().normalize().getFileName() + "-gptq";
             GgufExporter.Result g = GgufExporter.export(gptq, output, null, name, line -> { });
             PrintWriter out = spec.commandLine().getOut();

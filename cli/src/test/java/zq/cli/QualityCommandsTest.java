@@ -90,7 +90,7 @@ class QualityCommandsTest {
         Path bad = Files.writeString(tmp.resolve("bad.txt"), "1 2 three");
         CliRun b = zq("ppl", m.toString(), "--tokens", bad.toString());
         assertEquals(2, b.code());
-        assertEquals("zq: tokens file " + bad + ": 'three' (token 2) is not an integer token id\n", b.err());
+        assertEquals("zq: " + bad + " line 1: 'three' is not a token id\n", b.err());
 
         CliRun out = zq("ppl", m.toString(), "--tokens", Files.writeString(tmp.resolve("big.txt"), "1 2 80").toString());
         assertEquals(2, out.code());

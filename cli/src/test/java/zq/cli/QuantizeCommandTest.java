@@ -159,6 +159,7 @@ class QuantizeCommandTest {
         CliRun report = zq(gptqArgs(in, tmp.resolve("f"), "--report", tmp.resolve("f/report.json").toString()));
         assertEquals(2, report.code());
         assertTrue(report.err().contains("must not be inside the output folder"), report.err());
+        assertEquals(1, report.err().lines().count(), "refused before the calibration is read: " + report.err());
 
         Path existing = Files.createDirectories(tmp.resolve("g"));
         Files.writeString(existing.resolve("keep.txt"), "mine");

@@ -82,6 +82,21 @@ class QuantizeInterruptTest {
         assertEquals(List.of(), siblings(), "the shutdown hook removed the partial folder");
     }
 
+    /** Ctrl-C: the JVM runs its shutdown hooks for SIGINT as for SIGTERM. */
+    @Test
+    void sigintLeavesNothingBehind() throws Exception {
+        Path model = setUp();
+        Path out = tmp.resolve("out");
+        Process p = start(model, out, tmp.resolve("calib.tokens"));
+        awaitFirstLayer(p);
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(130, p.exitValue(), "killed by SIGINT mid-run, not finished");
+        assertFalse(Files.exists(out));
+        assertEquals(List.of(), siblings(), "the shutdown hook removed the partial folder");
+    }
+
     @Test
     void sigkillLeavesNoFolderThatLooksComplete() throws Exception {
         Path model = setUp();

@@ -3,6 +3,7 @@ package zq.convert;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
+import zq.formats.CheckpointValues;
 import zq.formats.ModelConfig;
 import zq.formats.OutputFolder;
 import zq.formats.SafetensorsWriter;
@@ -26,6 +27,8 @@ public final class CheckpointConverter {
 
     public static ConvertResult convert(Path modelDir, Path outDir, ConvertOptions options) throws IOException {
         try (Checkpoint in = Checkpoint.open(modelDir)) {
+            // g_idx is small and copied as integers; an entry past the scale groups would crash every loader
+            CheckpointValues.requireGroupIndexInRange(in);
             ObjectNode json = ConfigRewriter.rewrite(in.config(), options);
             TokenizerFiles tokenizer = TokenizerFiles.forTarget(modelDir, options.target());
             if (tokenizer != null && options.target() == Architecture.QWEN2) tokenizer.setStopIds(json);

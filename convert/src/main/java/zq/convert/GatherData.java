@@ -1,6 +1,7 @@
 package zq.convert;
 
 import zq.formats.CheckpointException;
+import zq.formats.CheckpointValues;
 import zq.formats.DType;
 import zq.formats.SafetensorsFile;
 import zq.formats.TensorData;
@@ -38,6 +39,7 @@ final class GatherData implements TensorData {
     @Override public void writeTo(WritableByteChannel out) throws IOException {
         if (gather.isWholeCopy() && target == gather.sourceDtype()) {
             TensorRef t = gather.sources().get(0);
+            CheckpointValues.requireFinite(t.file(), t.info()); // read from the page cache the copy then uses
             TensorData.copyOf(t.file(), t.info()).writeTo(out); // byte for byte, through transferTo
         } else {
             gatherPieces(out);
@@ -50,6 +52,9 @@ final class GatherData implements TensorData {
         ByteBuffer buf = ByteBuffer.allocate(OUT_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         Window[] windows = new Window[gather.sources().size()];
         for (int i = 0; i < windows.length; i++) windows[i] = new Window(gather.sources().get(i));
+        // raw copies check each source whole, in parallel pieces (row-sized slices would cost more than the copy);
+        // conversions check each slice as they decode it
+        if (from == target) for (TensorRef t : gather.sources()) CheckpointValues.requireFinite(t.file(), t.info());
         long overflows = 0;
         for (long r = 0; r < gather.rows(); r++) {
             for (Gather.Piece p : gather.pattern()) {
@@ -63,6 +68,7 @@ final class GatherData implements TensorData {
                     }
                     ByteBuffer src = w.slice(elem * inEs, Math.min(left, room) * inEs);
                     int n = src.remaining() / inEs;
+                    if (from != target) CheckpointValues.requireFinite(src, from, elem, w.ref.file(), w.ref.info());
                     if (from == target) buf.put(src);
                     else overflows += FloatConversion.convert(src, from, buf, target, n);
                     elem += n;

@@ -2,7 +2,6 @@ package zq.formats;
 
 import zq.formats.gptq.GptqPart;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,8 +24,6 @@ import java.util.stream.Stream;
  * read lazily from the memory-mapped files.
  */
 public final class Checkpoint implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final Path dir;
     private final ModelConfig config;
     private final ModelLayout layout;
@@ -36,6 +33,7 @@ public final class Checkpoint implements AutoCloseable {
     private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> owner) {
         this.dir = dir;
         this.config = config;
+        checkLayerCount(dir, config, owner.keySet());
         this.layout = ModelLayout.of(config);
         this.files = files;
         this.owner = owner;
@@ -59,6 +57,12 @@ public final class Checkpoint implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         Path index = dir.resolve(ShardedWriter.INDEX_FILE);
         List<Path> shardPaths = Files.isRegularFile(index) ? shardsFromIndex(dir, index) : listSafetensors(dir);
+        Path single = dir.resolve(ShardedWriter.SINGLE_FILE);
+        if (Files.isRegularFile(index) && Files.exists(single) && !shardPaths.contains(single.toAbsolutePath().normalize())) {
+            // transformers loads model.safetensors first and never looks at the index: the two readers would disagree
+            throw new CheckpointException(dir + ": has both " + ShardedWriter.SINGLE_FILE + " and " + ShardedWriter.INDEX_FILE
+                    + " (which does not list it); transformers would load " + ShardedWriter.SINGLE_FILE + " alone. Remove one of them");
+        }
         List<SafetensorsFile> files = new ArrayList<>();
         Map<String, SafetensorsFile> owner = new LinkedHashMap<>();
         try {
@@ -92,12 +96,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static Map<String, String> weightMap(Path index) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(index.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.read(index);
         JsonNode wm = root == null ? null : root.get("weight_map");
         if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": missing weight_map object");
         Map<String, String> m = new LinkedHashMap<>();
@@ -198,6 +197,29 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static final int MAX_PROBLEMS_SHOWN = 3;
+
+    /**
+     * A config that names more layers than the weights hold is refused before the layout is built: the layout lists
+     * every tensor of every layer, and a hand-edited num_hidden_layers of 2^31 - 1 would take minutes and the heap.
+     */
+    private static void checkLayerCount(Path dir, ModelConfig config, Collection<String> names) {
+        int layers = 0;
+        for (String n : names) {
+            if (!n.startsWith(LAYER_PREFIX)) continue;
+            int end = n.indexOf('.', LAYER_PREFIX.length());
+            try {
+                layers = Math.max(layers, Integer.parseInt(n.substring(LAYER_PREFIX.length(), end < 0 ? n.length() : end)) + 1);
+            } catch (NumberFormatException e) {
+                // not a layer index; verify() reports the tensor as unexpected
+            }
+        }
+        if (config.numLayers() > layers) {
+            throw new CheckpointException(dir + ": config.json has num_hidden_layers " + config.numLayers() + ", but the weights "
+                    + (layers == 0 ? "hold no layer tensors" : "stop at layer " + (layers - 1)));
+        }
+    }
+
+    private static final String LAYER_PREFIX = "model.layers.";
 
     /** Buffers some exporters save but loaders skip: not parameters. */
     public static boolean isRotaryCache(String name) {

@@ -1,7 +1,6 @@
 package zq.formats;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -14,8 +13,6 @@ import java.nio.file.Path;
  * rewritten config changes only what a conversion sets.
  */
 public final class ModelConfig {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final Path source;
     private final ObjectNode json;
     private final Architecture architecture;
@@ -52,11 +49,19 @@ public final class ModelConfig {
         if (numHeads % numKvHeads != 0) {
             throw new CheckpointException(source + ": num_attention_heads " + numHeads + " is not a multiple of num_key_value_heads " + numKvHeads);
         }
-        this.maxPositionEmbeddings = json.path("max_position_embeddings").asInt(4096);
+        JsonNode maxPos = json.get("max_position_embeddings");
+        this.maxPositionEmbeddings = maxPos == null || maxPos.isNull() ? 4096 : positive(source, "max_position_embeddings", maxPos);
         // transformers v5 writes rope_parameters {rope_theta, rope_type, ...} instead of rope_theta/rope_scaling
         JsonNode ropeParameters = json.path("rope_parameters");
         this.ropeTheta = number(source, json, "rope_theta", number(source, ropeParameters, "rope_theta", 10000.0));
         this.rmsNormEps = number(source, json, "rms_norm_eps", 1e-6);
+        // a zero or negative epsilon makes RMSNorm divide by zero or take the root of a negative: NaN logits
+        if (!(rmsNormEps > 0 && rmsNormEps < 1)) {
+            throw new CheckpointException(source + ": config field 'rms_norm_eps' must be in (0, 1), got " + rmsNormEps);
+        }
+        if (!(ropeTheta > 1 && Double.isFinite(ropeTheta))) {
+            throw new CheckpointException(source + ": config field 'rope_theta' must be a finite number above 1, got " + ropeTheta);
+        }
         JsonNode scaling = json.get("rope_scaling");
         if ((scaling == null || scaling.isNull()) && ropeParameters.isObject()
                 && !ropeParameters.path("rope_type").asText("default").equals("default")) {
@@ -74,23 +79,22 @@ public final class ModelConfig {
 
     public static ModelConfig read(Path configJson) {
         if (!Files.isRegularFile(configJson)) throw new CheckpointException(configJson + ": config.json not found");
-        JsonNode n;
-        try {
-            n = JSON.readTree(configJson.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException(configJson + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode n = JsonFiles.read(configJson);
         if (n == null || !n.isObject()) throw new CheckpointException(configJson + ": not a JSON object");
         ObjectNode json = (ObjectNode) n;
         Path quantizeConfig = configJson.resolveSibling(QUANTIZE_CONFIG);
-        if (json.hasNonNull("quantization_config") || !Files.isRegularFile(quantizeConfig)) return new ModelConfig(configJson, json);
-        JsonNode q;
-        try {
-            q = JSON.readTree(quantizeConfig.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException(quantizeConfig + ": not valid JSON: " + e.getMessage(), e);
+        if (!Files.isRegularFile(quantizeConfig)) return new ModelConfig(configJson, json);
+        JsonNode q = JsonFiles.read(quantizeConfig);
+        if (!json.hasNonNull("quantization_config")) return new ModelConfig(configJson, json, q, quantizeConfig);
+        ModelConfig c = new ModelConfig(configJson, json);
+        // transformers reads config.json, AutoGPTQ reads quantize_config.json: two answers would load two models
+        QuantizationConfig other = QuantizationConfig.parse(q, quantizeConfig);
+        String diff = c.quantization() == null || other == null ? null : c.quantization().firstDifference(other);
+        if (diff != null) {
+            throw new CheckpointException(quantizeConfig + ": " + diff + " disagrees with config.json's quantization_config; "
+                    + "fix one of the two files");
         }
-        return new ModelConfig(configJson, json, q, quantizeConfig);
+        return c;
     }
 
     /** AutoGPTQ's separate file for the quantization settings, read when config.json has none. */
@@ -157,6 +161,17 @@ public final class ModelConfig {
     public QuantizationConfig quantization() { return quantization; }
     public boolean isQuantized() { return quantization != null; }
 
+    /**
+     * Refuses windows longer than the positions the model was trained on: RoPE past max_position_embeddings gives a
+     * perplexity (or Hessians) that describe nothing about the model as it is used.
+     */
+    public void checkSeqLen(int seqLen, Path model) {
+        if (seqLen > maxPositionEmbeddings) {
+            throw new CheckpointException(model + ": --seqlen " + seqLen + " exceeds max_position_embeddings " + maxPositionEmbeddings
+                    + " of config.json; pass --seqlen " + maxPositionEmbeddings + " or less");
+        }
+    }
+
     /** Query heads per KV head (grouped-query attention); not GPTQ's columns per quantization group. */
     public int queryHeadsPerKvHead() { return numHeads / numKvHeads; }
 
@@ -165,6 +180,6 @@ public final class ModelConfig {
 
     /** Writes the node as config.json text, laid out as transformers writes it ({@link HfJson}). */
     public static void write(ObjectNode node, Path file) throws IOException {
-        Files.writeString(file, HfJson.pretty(node));
+        SafetensorsWriter.writeText(file, HfJson.pretty(node));
     }
 }

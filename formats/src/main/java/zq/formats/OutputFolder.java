@@ -1,12 +1,15 @@
 package zq.formats;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
 
 /**
  * An output folder that appears only when complete: everything is written into a hidden temporary
@@ -24,31 +27,71 @@ public final class OutputFolder implements AutoCloseable {
         this.temp = temp;
     }
 
-    /** Starts an output folder; refuses an existing non-empty target. */
+    /**
+     * Starts an output folder. Anything already at the target is refused before a byte is written: a folder, even an
+     * empty one (it may be a mount point, which the final rename could not replace, or a folder someone just made), a
+     * file, or a symbolic link (dangling or not: writing through it would land somewhere the user did not name).
+     */
     public static OutputFolder create(Path target) throws IOException {
         Path abs = target.toAbsolutePath().normalize();
-        if (Files.exists(abs)) {
-            boolean empty = Files.isDirectory(abs) && isEmpty(abs);
-            if (!empty) throw new CheckpointException(abs + ": output folder already exists; choose another or remove it");
+        if (Files.isSymbolicLink(abs)) {
+            throw new CheckpointException(abs + ": is a symbolic link; name a new folder (zq does not write through links)");
+        }
+        if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+            String what = !Files.isDirectory(abs) ? " as a file" : isEmpty(abs) ? " (empty, but it may be a mount point or another run's)" : "";
+            throw new CheckpointException(abs + ": output folder already exists" + what + "; choose another or remove it");
         }
         Path parent = abs.getParent();
+        if (Files.exists(parent) && !Files.isDirectory(parent)) throw new CheckpointException(parent + ": is a file, not a folder");
         Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".partial-");
-        OutputFolder f = new OutputFolder(abs, temp);
+        OutputFolder f = new OutputFolder(abs, createHidden(parent, "." + abs.getFileName() + ".partial-"));
         Runtime.getRuntime().addShutdownHook(f.cleanupOnExit);
         return f;
     }
+
+    /**
+     * A new folder with a random suffix. Files.createTempDirectory would make it mode 700 whatever the umask, and the
+     * rename keeps that mode, so a server running as another user could not read the model; createDirectory applies
+     * the umask as mkdir does.
+     */
+    private static Path createHidden(Path parent, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = parent.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36));
+            try {
+                return Files.createDirectory(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) throw e;
+            }
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Where files are written until commit. */
     public Path dir() { return temp; }
 
     public Path target() { return target; }
 
-    /** Renames the temporary folder to the target. */
+    /**
+     * Renames the temporary folder to the target. rename(2) would silently replace an empty folder that appeared
+     * meanwhile, so the target is checked first; the window left between check and rename is one system call long,
+     * and a non-empty folder there still makes the rename fail.
+     */
     public void commit() throws IOException {
-        if (Files.isDirectory(target)) Files.delete(target); // an empty folder we were allowed to replace
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw lostRace();
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // rename(2) onto a non-empty folder fails with ENOTEMPTY, which the JDK reports as a plain FileSystemException
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw lostRace();
+            throw e;
+        }
         committed = true;
+    }
+
+    private CheckpointException lostRace() {
+        return new CheckpointException(target + ": appeared while this run was writing (another process wrote it?); it is left "
+                + "as it is and this run's output is discarded");
     }
 
     @Override public void close() {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -62,6 +63,25 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * A write error that names the file: the kernel's "No space left on device" (ENOSPC) carries no path, and a user
+     * with several disks needs to know which one is full.
+     */
+    static IOException withPath(Path file, String writing, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains(file.toString()) || (e instanceof java.nio.file.FileSystemException f && f.getFile() != null)) return e;
+        return new IOException(file + ": cannot write " + writing + ": " + m, e);
+    }
+
+    /** Writes a small text file (config, index), naming the file in any error. */
+    static void writeText(Path file, String text) throws IOException {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw withPath(file, "it", e);
+        }
+    }
+
     /** Creates {@code file} (an existing file is an error) and writes the header of {@code plan}. */
     public static SafetensorsWriter open(Path file, Map<String, String> metadata, List<Planned> plan) throws IOException {
         byte[] header = header(metadata, plan);
@@ -70,7 +90,10 @@ public final class SafetensorsWriter implements AutoCloseable {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             TensorData.writeAll(ch, len);
             TensorData.writeAll(ch, ByteBuffer.wrap(header));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            ch.close();
+            throw withPath(file, "the header", e);
+        } catch (RuntimeException e) {
             ch.close();
             throw e;
         }
@@ -91,7 +114,11 @@ public final class SafetensorsWriter implements AutoCloseable {
         // The file channel itself is handed over so copies from other files can use transferTo's
         // fast path; its position counts what the data wrote either way.
         long before = channel.position();
-        data.writeTo(channel);
+        try {
+            data.writeTo(channel);
+        } catch (IOException e) {
+            throw withPath(file, "tensor '" + name + "'", e);
+        }
         long produced = channel.position() - before;
         if (produced != p.byteSize()) {
             throw new IOException(file + ": tensor '" + name + "' produced " + produced + " bytes, expected " + p.byteSize());

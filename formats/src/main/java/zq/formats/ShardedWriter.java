@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,7 +143,7 @@ public final class ShardedWriter implements AutoCloseable {
         ObjectNode map = index.putObject("weight_map");
         weightMap.forEach(map::put);
         Path idx = dir.resolve(INDEX_FILE);
-        Files.writeString(idx, HfJson.pretty(index));
+        SafetensorsWriter.writeText(idx, HfJson.pretty(index));
         files.add(idx);
         return files;
     }

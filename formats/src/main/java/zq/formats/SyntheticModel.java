@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.SplittableRandom;
 
 /**
@@ -59,6 +61,11 @@ public final class SyntheticModel {
                     : (float) (1.0 / Math.sqrt(shape[shape.length - 1]));
             float mean = name.endsWith("norm.weight") ? 1f : 0f;
             entries.add(new SafetensorsWriter.Entry(name, dtype, shape, gaussian(shape, dtype, tensorSeed, mean, std)));
+        }
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                if (s.findAny().isEmpty()) Files.delete(dir); // OutputFolder refuses even an empty target; this one is ours
+            }
         }
         try (OutputFolder out = OutputFolder.create(dir)) {
             ShardedWriter.write(out.dir(), SafetensorsWriter.defaultMetadata(), entries, maxShardBytes);

@@ -16,8 +16,7 @@ public final class Parity {
 
     public static ParityReport run(Checkpoint baseline, Checkpoint candidate, int[] tokens, Perplexity.Options options) {
         SharedVocabulary.check(baseline, candidate);
-        TokenFile.checkVocabulary(tokens, baseline.config().vocabSize(), baseline.dir().toString());
-        List<int[]> windows = TokenWindows.split(tokens, options.seqLen(), options.maxWindows());
+        List<int[]> windows = ScoredWindows.of(tokens, options, baseline, candidate);
         double[] kld = new double[(int) TokenWindows.predicted(windows)];
         double nllBase = 0, nllCand = 0, sumDp = 0, sumDp2 = 0;
         long top1Same = 0;
@@ -47,7 +46,8 @@ public final class Parity {
             }
         }
         int n = kld.length;
-        return ParityReport.of(Math.exp(nllBase / n), Math.exp(nllCand / n), kld, top1Same, sumDp, sumDp2, windows.size(),
+        return ParityReport.of(ScoredWindows.requireFinite(Math.exp(nllBase / n), baseline),
+                ScoredWindows.requireFinite(Math.exp(nllCand / n), candidate), kld, top1Same, sumDp, sumDp2, windows.size(),
                 options.seqLen());
     }
 }

@@ -56,8 +56,7 @@ public final class Perplexity {
 
     /** As {@link #run(Checkpoint, int[], Options)}, in native memory the caller keeps (and may reuse for another run). */
     public static PerplexityResult run(Checkpoint model, int[] tokens, Options options, NativeWorkspace workspace) {
-        TokenFile.checkVocabulary(tokens, model.config().vocabSize(), model.dir().toString());
-        List<int[]> windows = TokenWindows.split(tokens, options.seqLen(), options.maxWindows());
+        List<int[]> windows = ScoredWindows.of(tokens, options, model);
         double nll = 0;
         try (LayerStream stream = options.stream(model, workspace)) {
             for (List<int[]> pass : TokenWindows.passes(windows, options.tokensPerPass())) {
@@ -70,6 +69,7 @@ public final class Perplexity {
             }
         }
         long predicted = TokenWindows.predicted(windows);
-        return new PerplexityResult(Math.exp(nll / predicted), predicted, windows.size(), options.seqLen(), nll);
+        double ppl = ScoredWindows.requireFinite(Math.exp(nll / predicted), model);
+        return new PerplexityResult(ppl, predicted, windows.size(), options.seqLen(), nll);
     }
 }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import zq.formats.Architecture;
 import zq.formats.Checkpoint;
+import zq.formats.CheckpointException;
 import zq.formats.DType;
 import zq.runtime.fixtures.Fixtures;
 import zq.runtime.fixtures.Fixtures.Tensor;
@@ -86,9 +87,12 @@ class PerplexityTest {
         try (Checkpoint ck = Checkpoint.open(dir)) {
             assertEquals("--seqlen must be at least 2, got 1", assertThrows(IllegalArgumentException.class,
                     () -> Perplexity.run(ck, new int[]{1, 2, 3}, Perplexity.Options.of(1, 0))).getMessage());
-            assertEquals("token 2 has id 80, outside the vocabulary of " + dir + " (vocab_size 80)",
-                    assertThrows(IllegalArgumentException.class,
+            assertEquals("the text: token 2 has id 80, outside the vocabulary of " + dir + " (vocab_size 80, ids 0..79)",
+                    assertThrows(CheckpointException.class,
                             () -> Perplexity.run(ck, new int[]{1, 2, 80}, Perplexity.Options.of(8, 0))).getMessage());
+            assertEquals("the text has 3 tokens, fewer than one window of --seqlen 8; pass --seqlen 3 or less, or a longer text",
+                    assertThrows(CheckpointException.class,
+                            () -> Perplexity.run(ck, new int[]{1, 2, 3}, Perplexity.Options.of(8, 0))).getMessage());
         }
     }
 }

@@ -1,6 +1,7 @@
 package zq.validate;
 
 import org.junit.jupiter.api.Test;
+import zq.formats.CheckpointException;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -29,17 +30,16 @@ class TokenFileTest {
     @Test
     void refusesWhatIsNotAListOfIds() throws Exception {
         Path p = file("1 2 x3 4");
-        assertEquals("tokens file " + p + ": 'x3' (token 2) is not an integer token id",
-                assertThrows(IllegalArgumentException.class, () -> TokenFile.read(p)).getMessage());
+        assertEquals(p + " line 1: 'x3' is not a token id",
+                assertThrows(CheckpointException.class, () -> TokenFile.read(p)).getMessage());
         Path n = file("1 -2");
-        assertEquals("tokens file " + n + ": token 1 is negative (-2)",
-                assertThrows(IllegalArgumentException.class, () -> TokenFile.read(n)).getMessage());
+        assertEquals(n + " line 1: token id -2 is negative",
+                assertThrows(CheckpointException.class, () -> TokenFile.read(n)).getMessage());
         Path one = file("7\n");
-        assertEquals("tokens file " + one + ": has 1 token ids; perplexity needs at least 2",
-                assertThrows(IllegalArgumentException.class, () -> TokenFile.read(one)).getMessage());
+        assertEquals(one + ": has 1 token id; perplexity needs at least 2",
+                assertThrows(CheckpointException.class, () -> TokenFile.read(one)).getMessage());
         Path missing = tmp.resolve("missing.txt");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TokenFile.read(missing)).getMessage()
-                .startsWith("tokens file " + missing + ": cannot read"));
+        assertEquals(missing + ": no such file", assertThrows(CheckpointException.class, () -> TokenFile.read(missing)).getMessage());
     }
 
     @Test

@@ -1,12 +1,14 @@
 package zq.formats.text;
 
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -52,13 +54,30 @@ public final class CompressedFiles {
         }
     }
 
+    /**
+     * A read error as words. Decompressors end a truncated stream with an EOFException that often has no message
+     * ("cannot read: null"), and a strict decoder reports bad UTF-8 as "Input length = 1"; neither says what is wrong.
+     */
+    public static String describe(IOException e) {
+        if (e instanceof CharacterCodingException) return "not valid UTF-8 text";
+        String m = e.getMessage();
+        if (e instanceof EOFException || m == null || m.toLowerCase(Locale.ROOT).contains("end of")
+                || m.toLowerCase(Locale.ROOT).contains("truncated")) {
+            return "truncated: the data ends early (an incomplete download or copy?)" + (m == null ? "" : " (" + m + ")");
+        }
+        if (e instanceof FileSystemException f && f.getFile() != null && m.equals(f.getFile())) {
+            return "cannot read (" + e.getClass().getSimpleName() + ")";
+        }
+        return "cannot read: " + m;
+    }
+
     /** The decompressed file as UTF-8 text; a byte-order mark is dropped, invalid UTF-8 is an error. */
     public static String readString(Path file) {
         byte[] bytes;
         try (InputStream in = open(file)) {
             bytes = in.readAllBytes();
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+            throw new CheckpointException(file + ": " + describe(e), e);
         }
         String text;
         try {

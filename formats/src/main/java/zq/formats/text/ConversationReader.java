@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import zq.formats.CheckpointException;
+import zq.formats.JsonFiles;
 import zq.formats.tokenizer.IntList;
 import zq.formats.tokenizer.Tokenizer;
 
@@ -41,7 +42,7 @@ public final class ConversationReader implements CorpusReader {
                 throw new CheckpointException(file + ": element " + index + " of the array is not an object");
             }
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read conversation " + index + ": " + e.getMessage(), e);
+            throw new CheckpointException(file + ": conversation " + index + ": " + JsonFiles.describe(e), e);
         }
         if (index == 0) throw new CheckpointException(file + ": no conversations");
         return out.toArray();

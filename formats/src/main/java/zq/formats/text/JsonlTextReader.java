@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import zq.formats.CheckpointException;
+import zq.formats.JsonFiles;
 import zq.formats.tokenizer.Tokenizer;
 
 /**
@@ -37,7 +38,7 @@ public final class JsonlTextReader implements CorpusReader {
                 try {
                     node = JSON.readTree(line);
                 } catch (JsonProcessingException e) {
-                    throw new CheckpointException(file + " line " + lineNo + ": not JSON: " + e.getOriginalMessage());
+                    throw new CheckpointException(file + " line " + lineNo + ": " + JsonFiles.describe(e).replace("(line 1, column", "(column"));
                 }
                 JsonNode text = node == null ? null : node.get("text");
                 if (text == null || !text.isTextual()) {
@@ -47,7 +48,7 @@ public final class JsonlTextReader implements CorpusReader {
                 joined.append(text.asText());
             }
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read line " + (lineNo + 1) + ": " + e.getMessage(), e);
+            throw new CheckpointException(file + " line " + (lineNo + 1) + ": " + CompressedFiles.describe(e), e);
         }
         if (documents == 0) throw new CheckpointException(file + ": no JSON lines with text");
         return tokenizer.encode(joined.toString());

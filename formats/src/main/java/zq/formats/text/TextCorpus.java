@@ -37,6 +37,19 @@ public record TextCorpus(String source, int[] tokens) {
 
     public int length() { return tokens.length; }
 
+    /**
+     * Refuses ids the model cannot embed, wherever they are in the stream: sampling might skip a bad id this time and
+     * hit it with another seed or nsamples.
+     */
+    public static void checkIds(int[] ids, int vocabSize, String source, String model) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new CheckpointException(source + ": token " + i + " has id " + ids[i] + ", outside the vocabulary of " + model
+                        + " (vocab_size " + vocabSize + ", ids 0.." + (vocabSize - 1) + ")");
+            }
+        }
+    }
+
     /** GPTQ calibration windows; see {@link WindowSampler}. */
     public int[][] sampleWindows(int nsamples, int seqlen, long seed) {
         return WindowSampler.sample(tokens, nsamples, seqlen, seed, source);

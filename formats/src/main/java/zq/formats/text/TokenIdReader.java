@@ -3,6 +3,7 @@ package zq.formats.text;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -17,7 +18,8 @@ public final class TokenIdReader implements CorpusReader {
         IntList out = new IntList(1 << 16);
         int limit = tokenizer == null ? Integer.MAX_VALUE : tokenizer.vocabSize();
         int lineNo = 0;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(CompressedFiles.open(file), StandardCharsets.UTF_8))) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(CompressedFiles.open(file),
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)))) {
             String line;
             while ((line = in.readLine()) != null) {
                 lineNo++;
@@ -27,9 +29,11 @@ public final class TokenIdReader implements CorpusReader {
                     try {
                         id = Integer.parseInt(field);
                     } catch (NumberFormatException e) {
-                        throw new CheckpointException(file + " line " + lineNo + ": '" + field + "' is not a token id");
+                        String shown = field.length() <= 20 ? field : field.substring(0, 20) + "…";
+                        throw new CheckpointException(file + " line " + lineNo + ": '" + shown + "' is not a token id");
                     }
-                    if (id < 0 || id >= limit) {
+                    if (id < 0) throw new CheckpointException(file + " line " + lineNo + ": token id " + id + " is negative");
+                    if (id >= limit) {
                         throw new CheckpointException(file + " line " + lineNo + ": token id " + id + " is outside the vocabulary (0.."
                                 + (limit - 1) + ")");
                     }
@@ -37,7 +41,7 @@ public final class TokenIdReader implements CorpusReader {
                 }
             }
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read line " + (lineNo + 1) + ": " + e.getMessage(), e);
+            throw new CheckpointException(file + " line " + (lineNo + 1) + ": " + CompressedFiles.describe(e), e);
         }
         if (out.size() == 0) throw new CheckpointException(file + ": no token ids");
         return out.toArray();

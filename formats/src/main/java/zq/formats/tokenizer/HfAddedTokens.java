@@ -54,8 +54,10 @@ final class HfAddedTokens {
         List<AddedToken> tokens = new ArrayList<>();
         if (node != null && node.isArray()) {
             for (JsonNode t : node) {
-                if (!t.path("id").canConvertToInt() || !t.path("content").isTextual() || t.path("content").asText().isEmpty()) {
-                    throw new CheckpointException(file + ": added token " + t + " needs an integer id and a non-empty content");
+                if (!t.path("id").canConvertToInt() || !t.path("content").isTextual() || t.path("content").asText().isEmpty()
+                        || t.get("id").asInt() < 0 || t.get("id").asInt() > Tokenizer.MAX_ID) {
+                    throw new CheckpointException(file + ": added token " + abbreviate(t.toString()) + " needs an id in 0.."
+                            + Tokenizer.MAX_ID + " and a non-empty content");
                 }
                 AddedToken token = new AddedToken(t.get("id").asInt(), t.get("content").asText(),
                         t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),
@@ -128,4 +130,6 @@ final class HfAddedTokens {
     private static boolean isWordChar(int cp) { return WORD_CHAR.matcher(Character.toString(cp)).matches(); }
 
     private static boolean isSpace(int cp) { return SPACE_CHAR.matcher(Character.toString(cp)).matches(); }
+
+    private static String abbreviate(String s) { return s.length() <= 120 ? s : s.substring(0, 120) + "…"; }
 }

@@ -47,9 +47,9 @@ final class HfBpeModel {
         Map<String, Integer> vocab = new java.util.HashMap<>(vocabNode.size() * 2);
         int maxId = -1;
         for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getValue().asInt() > Tokenizer.MAX_ID) {
                 throw new CheckpointException(file + ": vocab entry '" + e.getKey() + "' has id " + e.getValue()
-                        + ", not a non-negative integer");
+                        + ", not an integer in 0.." + Tokenizer.MAX_ID);
             }
             vocab.put(e.getKey(), e.getValue().asInt());
             maxId = Math.max(maxId, e.getValue().asInt());

@@ -1,7 +1,6 @@
 package zq.formats.tokenizer;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,9 +12,9 @@ import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import zq.formats.CheckpointException;
+import zq.formats.JsonFiles;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with a byte-level BPE model, as Llama-3 and
@@ -59,12 +58,7 @@ public final class HfTokenizer implements Tokenizer {
     /** Reads a tokenizer.json. */
     public static HfTokenizer load(Path tokenizerJson) {
         String file = tokenizerJson.toString();
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(tokenizerJson.toFile());
-        } catch (IOException e) {
-            throw new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.read(tokenizerJson);
         if (root == null || !root.isObject()) throw new CheckpointException(file + ": not a JSON object");
         JsonNode modelNode = root.path("model");
         if (!modelNode.isObject()) throw new CheckpointException(file + ": has no 'model' object");

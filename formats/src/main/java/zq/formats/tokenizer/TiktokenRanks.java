@@ -61,6 +61,7 @@ public final class TiktokenRanks {
                 throw bad(file, lineNo, "rank '" + fields[1] + "' is not an integer");
             }
             if (rank < 0) throw bad(file, lineNo, "negative rank " + rank);
+            if (rank > Tokenizer.MAX_ID) throw bad(file, lineNo, "rank " + rank + " is above " + Tokenizer.MAX_ID + ", more tokens than any vocabulary has");
             if (token.length == 0) throw bad(file, lineNo, "empty token");
             if (rank >= byRank.length) {
                 int n = Math.max(rank + 1, byRank.length * 2);

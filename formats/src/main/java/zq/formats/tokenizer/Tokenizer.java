@@ -13,6 +13,12 @@ import java.util.OptionalInt;
  * {@link #suffixIds()}. Special-token text in the input is always encoded to the special id.
  */
 public interface Tokenizer {
+    /**
+     * The largest token id a vocabulary file may use: ten times the largest vocabularies in use (about 256K), and small
+     * enough that the id-indexed tables of a hostile file with one huge id cannot exhaust the heap.
+     */
+    int MAX_ID = (1 << 22) - 1;
+
 
     /** Token ids of {@code text}. */
     int[] encode(String text);

@@ -44,7 +44,7 @@ class CorpusReadersTest {
     @Test
     void jsonlErrorsNameTheLine() throws IOException {
         assertCheckpointError(write("e1.jsonl", "{\"text\":\"ab\"}\n{\"txt\":\"x\"}\n"), "jsonl", "line 2", "\"text\"");
-        assertCheckpointError(write("e2.jsonl", "{\"text\":\"ab\"}\nnot json\n"), "jsonl", "line 2", "not JSON");
+        assertCheckpointError(write("e2.jsonl", "{\"text\":\"ab\"}\nnot json\n"), "jsonl", "line 2", "not valid JSON", "column 1");
         assertCheckpointError(write("e3.jsonl", "\n\n"), "jsonl", "no JSON lines");
     }
 

@@ -13,9 +13,9 @@ import java.util.Set;
 import zq.formats.CompanionFiles;
 import zq.formats.Checkpoint;
 import zq.formats.DType;
+import zq.formats.HfJson;
 import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
-import zq.formats.HfJson;
 import zq.formats.ModelConfig;
 import zq.formats.ModelLayout;
 import zq.formats.OutputFolder;
@@ -81,6 +81,16 @@ public final class GptqExporter {
      * layer its quantisation and its tensors, then the final norm and the head.
      */
     public static QuantizeResult run(QuantizeRequest request, ProgressListener listener) throws IOException {
+        return run(request, listener, r -> { });
+    }
+
+    /** Work that must be complete before the output folder appears (a report file); a failure discards the output. */
+    public interface BeforeCommit {
+        void accept(QuantizeResult result) throws IOException;
+    }
+
+    /** As {@link #run(QuantizeRequest, ProgressListener)}, calling {@code beforeCommit} just before the folder is renamed into place. */
+    public static QuantizeResult run(QuantizeRequest request, ProgressListener listener, BeforeCommit beforeCommit) throws IOException {
         long t0 = System.nanoTime();
         PhaseTimes times = new PhaseTimes();
         try (Checkpoint input = Checkpoint.open(request.input());
@@ -118,12 +128,14 @@ public final class GptqExporter {
                     Files.writeString(out.dir().resolve(ModelConfig.QUANTIZE_CONFIG), HfJson.pretty(quantization));
                     companions = CompanionFiles.copy(request.input(), out.dir());
                 }
+                QuantizeResult result = new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(),
+                        request.calibration(), input.config().numLayers(), modules, layerSeconds, times.asSeconds(),
+                        (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(), PeakMemory.peakRssBytes(), weightFiles,
+                        companions, warnings(request.options()), pipeline.forwardsPerLayer());
+                beforeCommit.accept(result);
                 out.commit();
+                return result;
             }
-            return new QuantizeResult(request.output().toAbsolutePath().normalize(), request.options(), request.calibration(),
-                    input.config().numLayers(), modules, layerSeconds, times.asSeconds(),
-                    (System.nanoTime() - t0) / 1e9, PeakMemory.peakHeapBytes(), PeakMemory.peakRssBytes(), weightFiles,
-                    companions, warnings(request.options()), pipeline.forwardsPerLayer());
         }
     }
 

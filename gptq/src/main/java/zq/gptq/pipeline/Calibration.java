@@ -1,8 +1,10 @@
 package zq.gptq.pipeline;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import zq.formats.ModelConfig;
 import zq.formats.text.CorpusFormat;
 import zq.formats.text.TextCorpus;
 import zq.formats.tokenizer.TokenizerLoader;
@@ -44,11 +46,16 @@ public record Calibration(String source, int seqlen, long seed, List<int[]> wind
      * Reads {@code file} and draws the windows.
      *
      * @param format   {@code tokens|text|jsonl|conversations}, or null to go by the file's extension
-     * @param modelDir where the tokenizer is loaded from for every format but {@code tokens}
+     * @param modelDir where the tokenizer is loaded from for every format but {@code tokens}; when it holds a config.json,
+     *                 every id of the file is checked against its vocab_size and seqlen against max_position_embeddings
      */
     public static Calibration load(Path file, String format, Path modelDir, int nsamples, int seqlen, long seed) {
         CorpusFormat f = format == null ? CorpusFormat.detect(file) : CorpusFormat.parse(format);
+        Path configFile = modelDir.resolve("config.json");
+        ModelConfig config = Files.isRegularFile(configFile) ? ModelConfig.read(configFile) : null; // tokens need no model
+        if (config != null) config.checkSeqLen(seqlen, modelDir);
         TextCorpus corpus = TextCorpus.load(file, f, f == CorpusFormat.TOKENS ? null : TokenizerLoader.load(modelDir));
+        if (config != null) TextCorpus.checkIds(corpus.tokens(), config.vocabSize(), file.toString(), modelDir.toString());
         return sample(corpus, nsamples, seqlen, seed);
     }
 
