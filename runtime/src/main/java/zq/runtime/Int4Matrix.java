@@ -22,13 +22,19 @@ import java.util.stream.IntStream;
  * The second sum costs one pass over the small {@code [G × out]} table of {@code s·z}. In the first, a word
  * of {@code qweight} holds the codes of 8 consecutive inputs k for one output n: when those 8 inputs share a
  * group (groups in input order, the usual case), the word's 8 products are summed unscaled and scaled once;
- * under act-order each code takes its own input's group scale. Work is split over tiles of output columns,
- * so each task reads contiguous runs of every word row.
+ * under act-order each code takes its own input's group scale. Work is split over a few wide tiles of output
+ * columns per core, so each task reads long contiguous runs of every word row.
  */
 public final class Int4Matrix implements MatVec {
     private static final int PER_WORD = 8;
-    /** Output columns per task: its accumulators and scale runs stay in L1. */
-    private static final int TILE = 128;
+    /** Widest tile: 2048 columns are an 8 KB run of every word row, its accumulators 8 KB of L1. */
+    private static final int MAX_TILE = 2048;
+    /**
+     * What the vector kernel multiplies input {@code 8r+j} by before it meets code j left in place
+     * ({@code q_j·16^j}): 16^−j, a power of two, so the product rounds as {@code x·q_j} does. Code 7 is
+     * shifted down instead (in place it would sit in the sign bit), code 0 sits at the bottom already.
+     */
+    static final float[] NIBBLE_WEIGHT = {1, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1};
 
     private final String name;
     private final ByteBuffer qweight;         // [in/8 × out] little-endian words
@@ -36,7 +42,7 @@ public final class Int4Matrix implements MatVec {
     private final float[] scaledZeros;        // [G × out]: s·z
     private final int[] gIdx;                 // [in]
     private final int[] wordGroup;            // [in/8]: the group all 8 inputs of a word row share, or −1
-    private final int in, out, groups;
+    private final int in, out, groups, tile;
     private boolean vectorized = VectorSupport.AVAILABLE;
 
     /**
@@ -55,12 +61,24 @@ public final class Int4Matrix implements MatVec {
         this.gIdx = gIdx;
         this.in = in;
         this.out = out;
+        this.tile = tileWidth(out, Runtime.getRuntime().availableProcessors());
         this.wordGroup = new int[in / PER_WORD];
         for (int r = 0; r < wordGroup.length; r++) {
             int g = gIdx[r * PER_WORD];
             for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) g = -1;
             wordGroup[r] = g;
         }
+    }
+
+    /**
+     * Columns per task: a few tasks per core (no core idles while another finishes a large tile), each as wide
+     * as {@link #MAX_TILE} allows, since a longer run of each word row is what the hardware prefetcher streams
+     * best; a multiple of 64 so the vector lanes divide it.
+     */
+    static int tileWidth(int out, int cores) {
+        int tasks = cores * Math.max(1, (out + cores * MAX_TILE - 1) / (cores * MAX_TILE));
+        int w = (out + tasks - 1) / tasks;
+        return Math.max(64, (w + 63) / 64 * 64);
     }
 
     /** The Linear {@code ref} of a GPTQ checkpoint, its qweight used in place in the mapped file. */
@@ -103,8 +121,8 @@ public final class Int4Matrix implements MatVec {
         }
         float[] groupSums = new float[groups];
         for (int k = 0; k < in; k++) groupSums[gIdx[k]] += x[k];
-        int tiles = (out + TILE - 1) / TILE;
-        IntStream.range(0, tiles).parallel().forEach(t -> tile(x, y, groupSums, t * TILE, Math.min(out, t * TILE + TILE)));
+        int tiles = (out + tile - 1) / tile;
+        IntStream.range(0, tiles).parallel().forEach(t -> tile(x, y, groupSums, t * tile, Math.min(out, t * tile + tile)));
     }
 
     private void tile(float[] x, float[] y, float[] groupSums, int n0, int n1) {
@@ -139,10 +157,13 @@ public final class Int4Matrix implements MatVec {
                 }
             }
         }
-        for (int n = 0; n < width; n++) {
-            float zeroTerm = 0;
-            for (int g = 0; g < groups; g++) zeroTerm += groupSums[g] * scaledZeros[g * out + n0 + n];
-            y[n0 + n] = acc[n] - zeroTerm;
+        // group-major, so the s·z table is read row by row (a plain loop C2 vectorizes), not down its columns
+        float[] zeroTerm = new float[width];
+        for (int g = 0; g < groups; g++) {
+            float sum = groupSums[g];
+            int z0 = g * out + n0;
+            for (int n = 0; n < width; n++) zeroTerm[n] += sum * scaledZeros[z0 + n];
         }
+        for (int n = 0; n < width; n++) y[n0 + n] = acc[n] - zeroTerm[n];
     }
 }

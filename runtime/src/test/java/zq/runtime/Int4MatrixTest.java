@@ -22,7 +22,7 @@ class Int4MatrixTest {
 
     @ParameterizedTest(name = "in {0}, out {1}, group size {2}, act-order {3}, v1 zeros {4}")
     @CsvSource({"256, 136, 32, true, true", "256, 136, 32, false, false", "96, 64, -1, false, true",
-            "200, 24, 40, true, false", "128, 1000, 8, true, true", "4096, 256, 128, false, true"})
+            "200, 24, 40, true, false", "200, 48, 40, false, false", "128, 1000, 8, true, true", "4096, 256, 128, false, true"})
     void fusedProductEqualsDequantizeThenMultiply(int in, int out, int groupSize, boolean actOrder, boolean v1) {
         GptqFixture f = GptqFixture.random(in, out, groupSize, v1 ? 1 : 0, in * 31L + out);
         if (!actOrder) f = inInputOrder(f, groupSize);
