@@ -12,6 +12,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -101,6 +102,11 @@ public final class GgufFile implements AutoCloseable {
             if (offset < 0 || offset % alignment != 0) {
                 throw bad(file, "tensor '" + name + "' offset " + Long.toUnsignedString(offset) + " is not a multiple of the alignment " + alignment);
             }
+            try {
+                type.byteSize(elements, dims[0]);
+            } catch (ArithmeticException e) {
+                throw bad(file, "tensor '" + name + "' " + type + " " + Arrays.toString(dims) + " is larger than any file can hold");
+            }
             if (tensors.putIfAbsent(name, new GgufTensorInfo(name, type, dims, offset)) != null) {
                 throw bad(file, "tensor '" + name + "' appears twice in the tensor table");
             }
@@ -113,11 +119,12 @@ public final class GgufFile implements AutoCloseable {
         GgufTensorInfo prev = null;
         for (GgufTensorInfo t : byOffset) {
             if (t.offset() < end) throw bad(file, "tensor '" + t.name() + "' (offset " + t.offset() + ") overlaps tensor '" + prev.name() + "'");
-            end = t.offset() + t.byteSize();
-            if (end > dataSize) {
-                throw bad(file, "truncated file: tensor '" + t.name() + "' " + t.type() + " " + t.dimsString() + " needs bytes up to "
-                        + end + " of the data section, which has " + Math.max(0, dataSize));
+            // Compared as offset > dataSize - size so that a huge offset or size cannot overflow into a pass.
+            if (t.byteSize() > dataSize - t.offset()) {
+                throw bad(file, "truncated file: tensor '" + t.name() + "' " + t.type() + " " + t.dimsString() + " needs "
+                        + t.byteSize() + " bytes from offset " + t.offset() + " of the data section, which has " + Math.max(0, dataSize));
             }
+            end = t.offset() + t.byteSize();
             prev = t;
         }
         return new GgufFile(file, ch, (int) version, Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(tensors),

@@ -58,12 +58,15 @@ import zq.formats.tokenizer.TokenizerSeeds;
  * tokenizer run on text). Any other outcome - another exception, an Error, a hang - is a failure, reported with the
  * target, the input number and the mutated bytes saved under target/fuzz-failures for replay.
  *
- * <p>Budget: {@code -Dzq.fuzz.seconds} (default 120) shared equally by the targets; {@code -Dzq.fuzz.seed} (default 13)
- * fixes the mutations, so a failure replays. A reader added to zq is one more {@link Target} in {@link #targets}.
+ * <p>Budget: {@code -Dzq.fuzz.inputs} (default 12000) mutated inputs per target, and at most {@code -Dzq.fuzz.seconds}
+ * (default 120) shared equally by the targets; {@code -Dzq.fuzz.seed} (default 13) fixes the mutations, so a failure
+ * replays. The input count is the main bound so that a run on an idle machine tries the same inputs as one on a busy
+ * machine (or a prefix of them, where the time runs out first), never a longer, unvetted sequence. A reader added to zq is one more {@link Target} in {@link #targets}.
  */
 class ReaderFuzzTest {
     static final double SECONDS = Double.parseDouble(System.getProperty("zq.fuzz.seconds", "120"));
     static final long SEED = Long.getLong("zq.fuzz.seed", 13);
+    static final long INPUTS = Long.getLong("zq.fuzz.inputs", 12000);
     /** Longer than any reader takes on these few-kB inputs even on a loaded machine; beyond it an input hangs a reader. */
     static final long HANG_SECONDS = 20;
     static final String SAMPLE_TEXT = "Hello world, 你好世界! 123 4567\n  def f(x): return x**2\t<|endoftext|> héllo";
@@ -318,7 +321,7 @@ class ReaderFuzzTest {
         List<String> failures = new ArrayList<>();
         long end = System.nanoTime() + budgetNanos;
         try {
-            while (System.nanoTime() < end && failures.size() < 5) {
+            while (inputs < INPUTS && System.nanoTime() < end && failures.size() < 5) {
                 byte[] input = target.mutated(r);
                 Files.write(target.file(), input);
                 inputs++;
@@ -384,7 +387,7 @@ class ReaderFuzzTest {
             tallies.add(t);
             if (t.hung()) break; // the hung reader still holds a core and the heap: later counts would mean nothing
         }
-        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "reader fuzzing, %.0f s, seed %d:%n", SECONDS, SEED));
+        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "reader fuzzing, at most %d inputs per reader in %.0f s, seed %d:%n", INPUTS, SECONDS, SEED));
         List<String> failures = new ArrayList<>();
         for (Tally t : tallies) {
             table.append(String.format(Locale.ROOT, "  %-32s %7d inputs %7d accepted %7d refused %3d failed%n", t.target(), t.inputs(),

@@ -96,6 +96,20 @@ class GgufFileTest {
         assertTrue(error(overlap).contains("overlaps"));
     }
 
+    /** Sizes near 2^63 must be refused, not overflow: the fuzzer's seed 13 input 12419 threw "long overflow". */
+    @Test
+    void sizesAndOffsetsThatOverflowAreRefused() throws Exception {
+        // 2^31 x 2^31 F32 values fit a long as an element count (2^62) but not as bytes (2^64).
+        Bytes hugeTensor = new Bytes().u32(Gguf.MAGIC).u32(3).u64(1).u64(0)
+                .str("w").u32(2).u64(1L << 31).u64(1L << 31).u32(0).u64(0).padTo(32).raw(new byte[64]);
+        assertTrue(error(hugeTensor).contains("larger than any file can hold"));
+        // An aligned offset just below 2^63: offset + size would wrap negative and pass a plain end > size test.
+        long offset = Long.MAX_VALUE - 31;
+        Bytes hugeOffset = new Bytes().u32(Gguf.MAGIC).u32(3).u64(1).u64(0)
+                .str("w").u32(1).u64(64).u32(0).u64(offset).padTo(32).raw(new byte[64]);
+        assertTrue(error(hugeOffset).contains("truncated file: tensor 'w'"));
+    }
+
     @Test
     void writerStreamsThePlanAndTheFileAppearsOnlyWhenComplete() throws Exception {
         Path target = tmp.resolve("out.gguf");
