@@ -155,7 +155,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
         try {
             double before = SgemmProbe.flopsPerSecond(2.0);
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss16m"));
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss16m",
+                    "--add-modules", "jdk.incubator.vector"));
             // what the launcher gives `zq quantize` (its heap bound), then the user's options, which win
             for (String env : List.of("ZQ_QUANTIZE_JAVA_OPTS", "ZQ_JAVA_OPTS")) {
                 String options = System.getenv(env);

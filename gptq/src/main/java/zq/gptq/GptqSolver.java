@@ -1,6 +1,7 @@
 package zq.gptq;
 
 import java.util.stream.IntStream;
+import zq.runtime.VectorSupport;
 import zq.runtime.linalg.Blas;
 import zq.runtime.linalg.OffHeapMatrix;
 
@@ -22,8 +23,8 @@ import zq.runtime.linalg.OffHeapMatrix;
  * fp16-rounded scale that the checkpoint stores, i.e. the weight every loader will decode; codes are
  * the same either way (AutoGPTQ's pack() recovers them from the fp16 weight and scale).
  *
- * <p>Every output row is independent given U, so the in-block work runs in parallel over rows; the
- * result does not depend on the number of threads.
+ * <p>Every output row is independent given U, so the in-block work runs in parallel over bands of rows; the
+ * result does not depend on the number of threads, nor on whether the SIMD loop ran.
  *
  * <p>Differences from the reference, all deliberate:
  * <ul>
@@ -42,10 +43,18 @@ public final class GptqSolver {
 
     private final GptqConfig config;
     private final QuantGrid grid;
+    /** Whether the column loop's error spread runs on the Vector API ({@link ColumnLoopKernels}); same bits either way. */
+    private final boolean vectorized;
 
     public GptqSolver(GptqConfig config) {
+        this(config, VectorSupport.AVAILABLE);
+    }
+
+    /** With the SIMD error spread on or off (tests run both). */
+    GptqSolver(GptqConfig config, boolean vectorized) {
         this.config = config;
         this.grid = QuantGrid.of(config);
+        this.vectorized = vectorized && ColumnLoopKernels.fits(BlockState.LANES);
     }
 
     public GptqConfig config() {
@@ -176,8 +185,20 @@ public final class GptqSolver {
         for (int j = 0; j < in; j++) if (h.dead(j)) row[j] = 0f;
     }
 
-    /** Buffers and outputs of the column loop, shared by the blocks of one solve. */
+    /**
+     * Buffers and outputs of the column loop, shared by the blocks of one solve.
+     *
+     * <p>Each row's walk through a block is a chain of dependent steps (the division by the scale, the rounding, the
+     * division by U's diagonal, then the update of the next column), so one row at a time leaves the core waiting on
+     * latency. The rows are therefore walked {@value #LANES} at a time, held transposed (column-major within the
+     * block) so that every step of the chain runs for all of them and the error update of column j is one contiguous
+     * run of {@value #LANES} floats. Each row still sees exactly its own sequence of operations in the reference's
+     * order, so the result is the same as walking the rows one by one.
+     */
     private final class BlockState {
+        /** Rows walked together: 64 floats of a column are four AVX-512 vectors; two block panels stay in L1/L2. */
+        private static final int LANES = 64;
+
         private final int out;
         private final int in;
         private final int gs;
@@ -190,7 +211,6 @@ public final class GptqSolver {
         private final OffHeapMatrix w;
         private final OffHeapMatrix err;
         private final double[] rowLoss;
-        private final int chunkRows;
 
         BlockState(int out, int in, int gs, boolean dynamicGroups, int[] perm, int[] groupAt, float[] scales,
                    int[] zeros, byte[] codes, OffHeapMatrix w, OffHeapMatrix err) {
@@ -206,8 +226,6 @@ public final class GptqSolver {
             this.w = w;
             this.err = err;
             this.rowLoss = new double[out];
-            int threads = Runtime.getRuntime().availableProcessors();
-            this.chunkRows = Math.max(8, (out + 4 * threads - 1) / (4 * threads));
         }
 
         /** Quantises permuted columns [i1, i2) of every row and leaves the scaled errors in {@code err}. */
@@ -218,42 +236,61 @@ public final class GptqSolver {
             for (int i = 0; i < count; i++) {
                 for (int j = i; j < count; j++) u[i * count + j] = blk[j * count + i];
             }
-            int chunks = (out + chunkRows - 1) / chunkRows;
-            IntStream.range(0, chunks).parallel().forEach(c -> {
-                float[] w1 = new float[count];
-                float[] e1 = new float[count];
-                float[] segment = dynamicGroups ? new float[gs] : null;
-                for (int r = c * chunkRows; r < Math.min(out, (c + 1) * chunkRows); r++) {
-                    w.readRow(r, i1, w1, 0, count);
-                    rowLoss[r] += quantizeRow(r, i1, count, w1, e1, u, segment);
-                    err.writeRow(r, 0, e1, 0, count);
-                }
-            });
+            int bands = (out + LANES - 1) / LANES;
+            IntStream.range(0, bands).parallel().forEach(b -> quantizeBand(b * LANES, Math.min(LANES, out - b * LANES), i1, count, u));
         }
 
-        private double quantizeRow(int r, int i1, int count, float[] w1, float[] e1, float[] u, float[] segment) {
-            double loss = 0;
+        /** Rows [r0, r0+rows) through columns [i1, i1+count), transposed: {@code wt[i·LANES + l]} is row r0+l, column i1+i. */
+        private void quantizeBand(int r0, int rows, int i1, int count, float[] u) {
+            float[] wt = new float[count * LANES];
+            float[] et = new float[count * LANES]; // lanes past the last row stay 0, so their updates change nothing
+            float[] row = new float[count];
+            byte[] bandCodes = new byte[count * LANES];
+            float[] segment = dynamicGroups ? new float[gs] : null;
+            for (int l = 0; l < rows; l++) {
+                w.readRow(r0 + l, i1, row, 0, count);
+                for (int i = 0; i < count; i++) wt[i * LANES + l] = row[i];
+            }
             for (int i = 0; i < count; i++) {
                 int p = i1 + i;
-                int g = groupAt[p] * out + r;
+                int g0 = groupAt[p] * out + r0;
                 if (dynamicGroups && p % gs == 0) {
-                    // the reference reads the global W here: earlier blocks' updates, not this block's
-                    w.readRow(r, p, segment, 0, gs);
-                    setGrid(scales, zeros, g, grid.fit(segment, 0, gs));
+                    for (int l = 0; l < rows; l++) {
+                        // the reference reads the global W here: earlier blocks' updates, not this block's
+                        w.readRow(r0 + l, p, segment, 0, gs);
+                        setGrid(scales, zeros, g0 + l, grid.fit(segment, 0, gs));
+                    }
                 }
-                float x = w1[i];
-                int q = grid.code(x, scales[g], zeros[g]);
-                float dq = QuantGrid.dequantize(q, scales[g], zeros[g]);
-                codes[r * in + perm[p]] = (byte) q;
                 float d = u[i * count + i];
-                float diff = x - dq;
-                float e = diff / d;
-                loss += (double) (diff * diff / (d * d)) / 2;
-                int base = i * count;
-                for (int j = i + 1; j < count; j++) w1[j] -= e * u[base + j];
-                e1[i] = e;
+                int base = i * LANES;
+                for (int l = 0; l < rows; l++) {
+                    float x = wt[base + l];
+                    float scale = scales[g0 + l];
+                    int zero = zeros[g0 + l];
+                    int q = grid.code(x, scale, zero);
+                    bandCodes[base + l] = (byte) q;
+                    float diff = x - QuantGrid.dequantize(q, scale, zero);
+                    et[base + l] = diff / d;
+                    rowLoss[r0 + l] += (double) (diff * diff / (d * d)) / 2;
+                }
+                if (vectorized) {
+                    ColumnLoopKernels.spreadError(wt, et, u, i, count, LANES);
+                } else {
+                    for (int j = i + 1; j < count; j++) {
+                        float uij = u[i * count + j];
+                        int jb = j * LANES;
+                        for (int l = 0; l < LANES; l++) wt[jb + l] -= et[base + l] * uij;
+                    }
+                }
             }
-            return loss;
+            for (int l = 0; l < rows; l++) {
+                int at = (r0 + l) * in;
+                for (int i = 0; i < count; i++) {
+                    row[i] = et[i * LANES + l];
+                    codes[at + perm[i1 + i]] = bandCodes[i * LANES + l];
+                }
+                err.writeRow(r0 + l, 0, row, 0, count);
+            }
         }
 
         double totalLoss() {
