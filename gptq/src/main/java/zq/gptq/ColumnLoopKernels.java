@@ -6,10 +6,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The SIMD inner loop of the GPTQ column loop ({@link GptqSolver}), on JDK 17's incubating Vector API. Only called
  * when the module is present ({@code zq.runtime.VectorSupport#AVAILABLE}); otherwise the solver's scalar loop runs.
- * C2 on JDK 17 does not vectorise that scalar loop (about 2 GFMA/s per core here, against about 24 with this one).
+ * C2 on JDK 17 does not vectorise those scalar loops (the spread ran at about 2 GFMA/s per core here, against about 24
+ * with this one).
  *
- * <p>Each lane is multiplied, then subtracted, with no fused multiply-add, exactly as the scalar
- * {@code wt[k] -= e[l] * u} rounds it, so both loops give the same bits.
+ * <p>Every lane does the scalar loop's operations in its order, each rounded once (no fused multiply-add), so both
+ * loops give the same bits.
  */
 final class ColumnLoopKernels {
     private ColumnLoopKernels() {}
@@ -18,9 +19,44 @@ final class ColumnLoopKernels {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     }
 
+    /**
+     * 1.5·2²³: for |v| &lt; 2²², (v + ROUNDER) − ROUNDER is v rounded to the nearest integer, ties to even, since the
+     * sum lies where fp32's spacing is 1 (and ROUNDER is even); that is torch.round and {@link Math#rint}.
+     */
+    private static final float ROUNDER = 12582912f;
+    /** |x/scale| is clamped to 2²² first: beyond it every code clamps to 0 or maxq anyway. */
+    private static final float RATIO_LIMIT = 4194304f;
+
     /** Whether a band of {@code lanes} rows splits into whole vectors. */
     static boolean fits(int lanes) {
         return lanes % S.F.length() == 0;
+    }
+
+    /**
+     * Quantises column i of a band of rows held transposed, {@link QuantGrid#code} and {@link QuantGrid#dequantize}
+     * lane by lane: for lanes l of whole vectors below {@code rows}, x = wt[base + l] on the grid (scales[g0 + l],
+     * zeros[g0 + l], the zero points as floats) gives code[base + l] (an integer in fp32), the scaled error et[base + l] = (x − dq)/d and lossTerm[l] = (x − dq)²/d².
+     *
+     * @return the lanes done (a multiple of the vector length); the caller does the rest one by one
+     */
+    static int quantizeColumn(float[] wt, float[] et, float[] code, float[] lossTerm, int base, float[] scales, float[] zeros,
+                              int g0, int rows, float d, int maxq) {
+        int vl = S.F.length();
+        float dd = d * d;
+        float top = maxq;
+        int l = 0;
+        for (; l + vl <= rows; l += vl) {
+            FloatVector x = FloatVector.fromArray(S.F, wt, base + l);
+            FloatVector scale = FloatVector.fromArray(S.F, scales, g0 + l);
+            FloatVector zero = FloatVector.fromArray(S.F, zeros, g0 + l);
+            FloatVector ratio = x.div(scale).max(-RATIO_LIMIT).min(RATIO_LIMIT);
+            FloatVector q = ratio.add(ROUNDER).sub(ROUNDER).add(zero).max(0f).min(top);
+            q.intoArray(code, base + l);
+            FloatVector diff = x.sub(scale.mul(q.sub(zero)));
+            diff.div(d).intoArray(et, base + l);
+            diff.mul(diff).div(dd).intoArray(lossTerm, l);
+        }
+        return l;
     }
 
     /**

@@ -125,13 +125,15 @@ public final class GptqSolver {
         OffHeapMatrix factor = h.factor();
         try (OffHeapMatrix w = OffHeapMatrix.zeros(out, in);
              OffHeapMatrix err = OffHeapMatrix.zeros(out, block)) {
-            float[] row = new float[in];
-            float[] permuted = new float[in];
-            for (int r = 0; r < out; r++) {
-                copyRowZeroingDead(weight, r, in, h, row);
-                for (int p = 0; p < in; p++) permuted[p] = row[perm[p]];
-                w.writeRow(r, 0, permuted, 0, in);
-            }
+            IntStream.range(0, (out + BlockState.LANES - 1) / BlockState.LANES).parallel().forEach(b -> {
+                float[] row = new float[in];
+                float[] permuted = new float[in];
+                for (int r = b * BlockState.LANES; r < Math.min(out, (b + 1) * BlockState.LANES); r++) {
+                    copyRowZeroingDead(weight, r, in, h, row);
+                    for (int p = 0; p < in; p++) permuted[p] = row[perm[p]];
+                    w.writeRow(r, 0, permuted, 0, in);
+                }
+            });
             BlockState st = new BlockState(out, in, gs, dynamicGroups, perm, groupAt, scales, zeros, codes, w, err);
             for (int i1 = 0; i1 < in; i1 += block) {
                 int i2 = Math.min(i1 + block, in);
@@ -207,6 +209,8 @@ public final class GptqSolver {
         private final int[] groupAt;
         private final float[] scales;
         private final int[] zeros;
+        /** {@link #zeros} as floats, for the SIMD loop (JDK 17 does not compile its int-to-float conversion well). */
+        private final float[] zeroValues;
         private final byte[] codes;
         private final OffHeapMatrix w;
         private final OffHeapMatrix err;
@@ -222,6 +226,8 @@ public final class GptqSolver {
             this.groupAt = groupAt;
             this.scales = scales;
             this.zeros = zeros;
+            this.zeroValues = new float[zeros.length];
+            for (int k = 0; k < zeros.length; k++) zeroValues[k] = zeros[k];
             this.codes = codes;
             this.w = w;
             this.err = err;
@@ -245,7 +251,8 @@ public final class GptqSolver {
             float[] wt = new float[count * LANES];
             float[] et = new float[count * LANES]; // lanes past the last row stay 0, so their updates change nothing
             float[] row = new float[count];
-            byte[] bandCodes = new byte[count * LANES];
+            float[] bandCodes = new float[count * LANES]; // codes are small integers, exact in fp32
+            float[] lossTerm = new float[LANES];
             float[] segment = dynamicGroups ? new float[gs] : null;
             for (int l = 0; l < rows; l++) {
                 w.readRow(r0 + l, i1, row, 0, count);
@@ -259,27 +266,30 @@ public final class GptqSolver {
                         // the reference reads the global W here: earlier blocks' updates, not this block's
                         w.readRow(r0 + l, p, segment, 0, gs);
                         setGrid(scales, zeros, g0 + l, grid.fit(segment, 0, gs));
+                        zeroValues[g0 + l] = zeros[g0 + l];
                     }
                 }
                 float d = u[i * count + i];
                 int base = i * LANES;
-                for (int l = 0; l < rows; l++) {
+                int l = vectorized ? ColumnLoopKernels.quantizeColumn(wt, et, bandCodes, lossTerm, base, scales, zeroValues, g0, rows, d, grid.maxq()) : 0;
+                for (; l < rows; l++) {
                     float x = wt[base + l];
                     float scale = scales[g0 + l];
                     int zero = zeros[g0 + l];
                     int q = grid.code(x, scale, zero);
-                    bandCodes[base + l] = (byte) q;
+                    bandCodes[base + l] = q;
                     float diff = x - QuantGrid.dequantize(q, scale, zero);
                     et[base + l] = diff / d;
-                    rowLoss[r0 + l] += (double) (diff * diff / (d * d)) / 2;
+                    lossTerm[l] = diff * diff / (d * d);
                 }
+                for (int k = 0; k < rows; k++) rowLoss[r0 + k] += (double) lossTerm[k] / 2;
                 if (vectorized) {
                     ColumnLoopKernels.spreadError(wt, et, u, i, count, LANES);
                 } else {
                     for (int j = i + 1; j < count; j++) {
                         float uij = u[i * count + j];
                         int jb = j * LANES;
-                        for (int l = 0; l < LANES; l++) wt[jb + l] -= et[base + l] * uij;
+                        for (int k = 0; k < LANES; k++) wt[jb + k] -= et[base + k] * uij;
                     }
                 }
             }
@@ -287,7 +297,7 @@ public final class GptqSolver {
                 int at = (r0 + l) * in;
                 for (int i = 0; i < count; i++) {
                     row[i] = et[i * LANES + l];
-                    codes[at + perm[i1 + i]] = bandCodes[i * LANES + l];
+                    codes[at + perm[i1 + i]] = (byte) (int) bandCodes[i * LANES + l];
                 }
                 err.writeRow(r0 + l, 0, row, 0, count);
             }

@@ -1,5 +1,6 @@
 package zq.gptq;
 
+import java.util.stream.IntStream;
 import zq.formats.HalfFloats;
 import zq.formats.gptq.Int4Layout;
 import zq.formats.gptq.PackedLinear;
@@ -43,12 +44,12 @@ public record QuantizedLinear(int outFeatures, int inFeatures, int groupSize, in
             scale16[i] = HalfFloats.f16ToFloat(HalfFloats.floatToF16(scales[i]));
         }
         float[] deq = new float[codes.length];
-        for (int r = 0; r < out; r++) {
+        IntStream.range(0, out).parallel().forEach(r -> {
             for (int j = 0; j < in; j++) {
                 int s = gIdx[j] * out + r;
                 deq[r * in + j] = QuantGrid.dequantize(codes[r * in + j], scale16[s], zeros[s]);
             }
-        }
+        });
         return new QuantizedLinear(out, in, groupSize, groups, codes, scales, zeros, gIdx, deq, report);
     }
 
