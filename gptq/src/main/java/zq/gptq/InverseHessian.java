@@ -112,14 +112,16 @@ public final class InverseHessian implements AutoCloseable {
 
     /** The lower triangle of J·Hp·J, Hp[i][j] = H[perm i][perm j] with dead diagonals 1 and {@code damp} on the diagonal. */
     private static void loadReversedLower(float[] hessian, int n, int[] perm, boolean[] dead, float damp, OffHeapMatrix factor) {
-        float[] row = new float[n];
-        for (int i = 0; i < n; i++) {
-            int pi = perm[n - 1 - i];
-            int src = pi * n;
-            for (int j = 0; j < i; j++) row[j] = hessian[src + perm[n - 1 - j]];
-            row[i] = (dead[pi] ? 1f : hessian[src + pi]) + damp;
-            factor.writeRow(i, 0, row, 0, i + 1);
-        }
+        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(band -> {
+            float[] row = new float[n];
+            for (int i = band * TILE; i < Math.min(n, (band + 1) * TILE); i++) {
+                int pi = perm[n - 1 - i];
+                int src = pi * n;
+                for (int j = 0; j < i; j++) row[j] = hessian[src + perm[n - 1 - j]];
+                row[i] = (dead[pi] ? 1f : hessian[src + pi]) + damp;
+                factor.writeRow(i, 0, row, 0, i + 1);
+            }
+        });
     }
 
     private static boolean positiveFiniteDiagonal(OffHeapMatrix m) {
@@ -137,7 +139,9 @@ public final class InverseHessian implements AutoCloseable {
      */
     static void reflectLower(OffHeapMatrix m) {
         int n = m.rows();
-        for (int i0 = 0; i0 < n; i0 += TILE) {
+        // each tile pair is touched by one (i0, j0) only, so the rows of tiles can be swapped in parallel
+        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(ti -> {
+            int i0 = ti * TILE;
             int ri = Math.min(TILE, n - i0);
             for (int j0 = 0; j0 <= i0; j0 += TILE) {
                 int rj = Math.min(TILE, n - j0);
@@ -147,7 +151,7 @@ public final class InverseHessian implements AutoCloseable {
                 writeReversed(m, i0, j0, ri, rj, transpose(q, rj, ri));
                 writeReversed(m, j0, i0, rj, ri, transpose(p, ri, rj));
             }
-        }
+        });
     }
 
     /** Rows [r0, r0+rows), reversed columns c' in [c0, c0+cols) (column n−1−c'), row-major. */
