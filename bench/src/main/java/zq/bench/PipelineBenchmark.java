@@ -96,8 +96,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     /** One run's measurements. */
     public record Result(int nsamples, double wallSeconds, double layerLoopSeconds, JsonNode phases, double forwardsPerLayer,
-                         long peakRssBytes, long peakHeapBytes, WorkEstimate work, double sgemmFlopsPerSecond) {
+                         long peakRssBytes, long peakHeapBytes, WorkEstimate work, double sgemmFlopsPerSecond,
+                         double sustainedSgemmFlopsPerSecond) {
         double idealSeconds() { return work.seconds(sgemmFlopsPerSecond); }
+        double sustainedIdealSeconds() { return work.seconds(sustainedSgemmFlopsPerSecond); }
     }
 
     @Override public Integer call() throws Exception {
@@ -119,19 +121,23 @@ public final class PipelineBenchmark implements Callable<Integer> {
         for (int n : o.nsamples()) results.add(run(o, model, n, out));
         out.println();
         out.println("| calibration | wall s | layer loop s | ideal s | ideal / layer loop | ideal / wall | read | forward | hessian "
-                + "| solve | pack | write | forwards/layer | peak RSS GB | peak heap GB | sgemm GFLOP/s |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+                + "| solve | pack | write | forwards/layer | peak RSS GB | peak heap GB | sgemm GFLOP/s | sustained sgemm GFLOP/s "
+                + "| sustained ideal / layer loop |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Result r : results) {
             JsonNode p = r.phases();
-            out.printf(Locale.ROOT, "| %d×%d | %.1f | %.1f | %.1f | %.0f %% | %.0f %% | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f |%n",
+            out.printf(Locale.ROOT, "| %d×%d | %.1f | %.1f | %.1f | %.0f %% | %.0f %% | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f %% |%n",
                     r.nsamples(), o.seqlen(), r.wallSeconds(), r.layerLoopSeconds(), r.idealSeconds(),
                     100 * r.idealSeconds() / r.layerLoopSeconds(), 100 * r.idealSeconds() / r.wallSeconds(),
                     p.path("read").asDouble(), p.path("forward").asDouble(), p.path("hessian").asDouble(), p.path("solve").asDouble(),
                     p.path("pack").asDouble(), p.path("write").asDouble(), r.forwardsPerLayer(), r.peakRssBytes() / 1e9,
-                    r.peakHeapBytes() / 1e9, r.sgemmFlopsPerSecond() / 1e9);
+                    r.peakHeapBytes() / 1e9, r.sgemmFlopsPerSecond() / 1e9, r.sustainedSgemmFlopsPerSecond() / 1e9,
+                    100 * r.sustainedIdealSeconds() / r.layerLoopSeconds());
         }
-        out.println("ideal: (forward + Hessian + solve FLOPs) / the better sgemm rate of the probes just before and after the run; "
-                + "layer loop: the quantize command's time per layer, summed (without embedding/head conversion and start-up).");
+        out.println("ideal: (forward + Hessian + solve FLOPs) / the better sgemm rate (best 1024³ product) of the probes just before "
+                + "and after the run; sustained: the same FLOPs / the better of two 5-second means of back-to-back 4096³ products, "
+                + "before and after; layer loop: the quantize command's time per layer, summed (without embedding/head conversion "
+                + "and start-up).");
         return 0;
     }
 
@@ -155,6 +161,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
         try {
             double before = SgemmProbe.flopsPerSecond(2.0);
+            double sustainedBefore = SgemmProbe.sustainedFlopsPerSecond(5.0);
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss16m",
                     "--add-modules", "jdk.incubator.vector"));
             // what the launcher gives `zq quantize` (its heap bound), then the user's options, which win
@@ -174,12 +181,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
             double wall = (System.nanoTime() - t0) / 1e9;
             if (code != 0) throw new IllegalStateException("zq quantize exited with " + code);
             double after = SgemmProbe.flopsPerSecond(2.0);
+            double sustainedAfter = SgemmProbe.sustainedFlopsPerSecond(5.0);
             JsonNode r = JSON.readTree(report.toFile());
             double loop = 0;
             for (JsonNode s : r.get("seconds_per_layer")) loop += s.asDouble();
-            out.printf(Locale.ROOT, "  sgemm %.0f GFLOP/s before, %.0f after%n", before / 1e9, after / 1e9);
+            out.printf(Locale.ROOT, "  sgemm %.0f GFLOP/s before, %.0f after; sustained %.0f before, %.0f after%n", before / 1e9,
+                    after / 1e9, sustainedBefore / 1e9, sustainedAfter / 1e9);
             return new Result(nsamples, wall, loop, (ObjectNode) r.get("seconds_by_phase"), r.get("forwards_per_layer").asDouble(),
-                    r.get("peak_rss_bytes").asLong(), r.get("peak_heap_bytes").asLong(), work0, Math.max(before, after));
+                    r.get("peak_rss_bytes").asLong(), r.get("peak_heap_bytes").asLong(), work0, Math.max(before, after),
+                    Math.max(sustainedBefore, sustainedAfter));
         } finally {
             OutputFolder.deleteTree(work);
         }
