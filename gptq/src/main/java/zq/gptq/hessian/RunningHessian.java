@@ -1,5 +1,7 @@
 package zq.gptq.hessian;
 
+import java.util.stream.IntStream;
+
 /** The running-average bookkeeping and argument checks shared by the accumulators. */
 abstract class RunningHessian implements HessianAccumulator {
     protected final int n;
@@ -45,9 +47,20 @@ abstract class RunningHessian implements HessianAccumulator {
 
     /** Copies the lower triangle of a row-major n×n array onto its upper triangle. */
     static float[] mirrorLower(float[] h, int n) {
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < i; j++) h[j * n + i] = h[i * n + j];
-        }
+        // in tiles, so that the column-wise writes of the upper triangle stay within a few cache lines per row; each
+        // tile of the upper triangle is written by one task only
+        IntStream.range(0, (n + MIRROR_TILE - 1) / MIRROR_TILE).parallel().forEach(ti -> {
+            int i0 = ti * MIRROR_TILE;
+            int i1 = Math.min(n, i0 + MIRROR_TILE);
+            for (int j0 = 0; j0 < i1; j0 += MIRROR_TILE) {
+                for (int i = i0; i < i1; i++) {
+                    int row = i * n;
+                    for (int j = j0, j1 = Math.min(i, j0 + MIRROR_TILE); j < j1; j++) h[j * n + i] = h[row + j];
+                }
+            }
+        });
         return h;
     }
+
+    private static final int MIRROR_TILE = 64;
 }
