@@ -1,8 +1,7 @@
 package zq.formats.gptq;
 
-import zq.formats.HalfFloats;
-
 import java.util.stream.IntStream;
+import zq.formats.HalfFloats;
 
 /**
  * AutoGPTQ's 4-bit Linear layout, packing beside unpacking (docs/gptq.md, "The AutoGPTQ layout").
@@ -53,16 +52,26 @@ public final class Int4Layout {
         if (codes.length != out * in) {
             throw new IllegalArgumentException(layer + ": " + codes.length + " codes, expected " + out + "x" + in);
         }
-        int[] qweight = new int[in / PER_WORD * out];
-        for (int n = 0; n < out; n++) {
-            for (int k = 0; k < in; k++) {
-                int c = codes[n * in + k];
-                if (c < 0 || c > MASK) {
-                    throw new IllegalArgumentException(layer + ": code " + c + " at [" + n + "][" + k + "] is not 4-bit");
-                }
-                qweight[(k / PER_WORD) * out + n] |= c << (BITS * (k % PER_WORD));
+        for (int i = 0; i < codes.length; i++) {
+            int c = codes[i];
+            if (c < 0 || c > MASK) {
+                throw new IllegalArgumentException(layer + ": code " + c + " at [" + (i / in) + "][" + (i % in) + "] is not 4-bit");
             }
         }
+        int[] qweight = new int[in / PER_WORD * out];
+        int words = in / PER_WORD;
+        // bands of 64 output columns, word row by word row: each task writes whole cache lines of qweight
+        IntStream.range(0, (out + 63) / 64).parallel().forEach(band -> {
+            int n1 = Math.min(out, band * 64 + 64);
+            for (int w = 0; w < words; w++) {
+                for (int n = band * 64; n < n1; n++) {
+                    int word = 0;
+                    int at = n * in + w * PER_WORD;
+                    for (int j = 0; j < PER_WORD; j++) word |= codes[at + j] << (BITS * j);
+                    qweight[w * out + n] = word;
+                }
+            }
+        });
         return qweight;
     }
 
