@@ -79,16 +79,20 @@ public final class MappedMatrix implements MatVec {
             throw new IllegalArgumentException(name + ": product of a [" + rows + " × " + cols + "] matrix with " + x.length
                     + " values into " + y.length);
         }
+        boolean pairs = vectorized && dtype != DType.F32;
+        float[] xEven = pairs ? new float[(cols + 1) / 2] : null, xOdd = pairs ? new float[cols / 2] : null;
+        if (pairs) for (int c = 0; c < cols; c++) (c % 2 == 0 ? xEven : xOdd)[c / 2] = x[c];
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         IntStream.range(0, tasks).parallel().forEach(task -> {
-            for (int r = task * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) y[r] = dot(r, x);
+            for (int r = task * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) y[r] = dot(r, x, xEven, xOdd);
         });
     }
 
-    private float dot(int r, float[] x) {
+    private float dot(int r, float[] x, float[] xEven, float[] xOdd) {
         ByteBuffer b = bands.get(r / rowsPerBand);
         int off = (r % rowsPerBand) * cols * dtype.bytes();
-        if (vectorized && dtype == DType.BF16) return VectorKernels.dotBf16(b, off, x, cols);
+        if (vectorized && dtype == DType.BF16) return VectorKernels.dotBf16(b, off, xEven, xOdd, cols);
+        if (vectorized && dtype == DType.F16) return VectorKernels.dotF16(b, off, xEven, xOdd, cols);
         if (vectorized && dtype == DType.F32) return VectorKernels.dotF32(b, off, x, cols);
         return switch (dtype) {
             case BF16 -> dotBf16(b, off, x);

@@ -2,13 +2,12 @@ package zq.runtime;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import zq.formats.HalfFloats;
 
 /**
  * The SIMD inner loops of the decode products, on JDK 17's incubating Vector API. Only called when the
@@ -23,28 +22,70 @@ final class VectorKernels {
     private static final class S {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-        static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
         static final int L = F.length();
     }
 
-    /** Σ bf16(b[off + 2c]) · x[c] over c in [0, cols). */
-    static float dotBf16(ByteBuffer b, int off, float[] x, int cols) {
-        int l = S.L, c = 0;
-        FloatVector a0 = FloatVector.zero(S.F), a1 = FloatVector.zero(S.F);
-        for (; c + 2 * l <= cols; c += 2 * l) {
-            a0 = widen(b, off + 2 * c).fma(FloatVector.fromArray(S.F, x, c), a0);
-            a1 = widen(b, off + 2 * (c + l)).fma(FloatVector.fromArray(S.F, x, c + l), a1);
+    /**
+     * Σ bf16(b[off + 2c]) · x[c] over c in [0, cols), with x given de-interleaved: {@code xEven[i] = x[2i]},
+     * {@code xOdd[i] = x[2i+1]}. The row is read as 32-bit words, each holding the pair (2i, 2i+1): the even value
+     * is the low half shifted to the top, the odd one the high half with the low half masked off, so no lane is
+     * widened or shuffled (JDK 17 compiles the short-to-int widening of the Vector API poorly).
+     */
+    static float dotBf16(ByteBuffer b, int off, float[] xEven, float[] xOdd, int cols) {
+        int l = S.L, pairs = cols / 2, i = 0;
+        FloatVector a0 = FloatVector.zero(S.F), a1 = FloatVector.zero(S.F), a2 = FloatVector.zero(S.F), a3 = FloatVector.zero(S.F);
+        for (; i + 2 * l <= pairs; i += 2 * l) {
+            IntVector w = IntVector.fromByteBuffer(S.I, b, off + 4 * i, ByteOrder.LITTLE_ENDIAN);
+            IntVector v = IntVector.fromByteBuffer(S.I, b, off + 4 * (i + l), ByteOrder.LITTLE_ENDIAN);
+            a0 = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S.F, xEven, i), a0);
+            a1 = w.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S.F, xOdd, i), a1);
+            a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S.F, xEven, i + l), a2);
+            a3 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S.F, xOdd, i + l), a3);
         }
-        for (; c + l <= cols; c += l) a0 = widen(b, off + 2 * c).fma(FloatVector.fromArray(S.F, x, c), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) s += Float.intBitsToFloat((b.getShort(off + 2 * c) & 0xFFFF) << 16) * x[c];
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (int c = 2 * i; c < cols; c++) {
+            float x = (c & 1) == 0 ? xEven[c / 2] : xOdd[c / 2];
+            s += Float.intBitsToFloat((b.getShort(off + 2 * c) & 0xFFFF) << 16) * x;
+        }
         return s;
     }
 
-    /** L bf16 values at byte {@code off} as fp32: sign-extend to int, shift the 16 bits to the top. */
-    private static FloatVector widen(ByteBuffer b, int off) {
-        ShortVector h = ShortVector.fromByteBuffer(S.H, b, off, ByteOrder.LITTLE_ENDIAN);
-        return ((IntVector) h.convertShape(VectorOperators.S2I, S.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    /** As {@link #dotBf16} for fp16 values, widened by {@link #f16}. */
+    static float dotF16(ByteBuffer b, int off, float[] xEven, float[] xOdd, int cols) {
+        int l = S.L, pairs = cols / 2, i = 0;
+        FloatVector a0 = FloatVector.zero(S.F), a1 = FloatVector.zero(S.F);
+        for (; i + l <= pairs; i += l) {
+            IntVector w = IntVector.fromByteBuffer(S.I, b, off + 4 * i, ByteOrder.LITTLE_ENDIAN);
+            a0 = f16(w.and(0xFFFF)).fma(FloatVector.fromArray(S.F, xEven, i), a0);
+            a1 = f16(w.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(S.F, xOdd, i), a1);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (int c = 2 * i; c < cols; c++) {
+            float x = (c & 1) == 0 ? xEven[c / 2] : xOdd[c / 2];
+            s += HalfFloats.f16ToFloat(b.getShort(off + 2 * c)) * x;
+        }
+        return s;
+    }
+
+    /** 2¹¹²: moves a half's exponent (bias 15), placed in an fp32's exponent field, to fp32's bias 127. */
+    private static final float F16_EXPONENT_SHIFT = 0x1p112f;
+
+    /**
+     * fp16 bit patterns (in the low 16 bits of each lane) as fp32, exactly: the magnitude bits moved up by 13 are the
+     * fp32 whose exponent is the half's, so multiplying by 2¹¹² rebiases it, subnormal halves included (they become
+     * fp32 subnormals that the product normalises); the all-ones exponent (infinity, NaN) is set apart, and the sign is
+     * put back last. The one-value form is for tests.
+     */
+    static float f16(short h) {
+        return f16(IntVector.broadcast(S.I, h & 0xFFFF)).lane(0);
+    }
+
+    private static FloatVector f16(IntVector h) {
+        IntVector magnitude = h.and(0x7FFF);
+        FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_EXPONENT_SHIFT);
+        IntVector bits = value.reinterpretAsInts()
+                .blend(magnitude.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), magnitude.compare(VectorOperators.GE, 0x7C00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     /** Σ f32(b[off + 4c]) · x[c]. */
