@@ -41,11 +41,13 @@ public final class Int4Matrix implements MatVec {
     static final float[] NIBBLE_WEIGHT = {1, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1};
 
     private final String name;
-    private final ByteBuffer qweight;         // [in/8 × out] little-endian words
+    private final ByteBuffer qweight;         // [in/8 × out] little-endian words, inputs in the order of inputOrder
     private final float[] scales;             // [G × out]
     private final float[] scaledZeros;        // [G × out]: s·z
-    private final int[] gIdx;                 // [in]
+    private final int[] gIdx;                 // [in], of the inputs as qweight orders them
+    private final int[] inputOrder;           // null, or input k of qweight is input inputOrder[k] of the checkpoint
     private final int[] wordGroup;            // [in/8]: the group all 8 inputs of a word row share, or −1
+    private final boolean storedInInputOrder; // whether the checkpoint's g_idx already gives every word one group
     private final int in, out, groups, tile;
     private boolean vectorized = VectorSupport.AVAILABLE;
 
@@ -55,23 +57,93 @@ public final class Int4Matrix implements MatVec {
      */
     public Int4Matrix(String name, ByteBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
                       ZeroFormat zeros) {
+        this(name, qweight, qzeros, scales, gIdx, in, out, zeros, true);
+    }
+
+    /**
+     * @param regroup whether an act-order matrix is repacked with its inputs sorted by group (tests turn it off to
+     *                exercise the per-code scale path)
+     */
+    Int4Matrix(String name, ByteBuffer qweight, int[] qzeros, float[] scales, int[] gIdx, int in, int out,
+               ZeroFormat zeros, boolean regroup) {
         this.name = name;
         this.groups = Int4Layout.checkShapes(name, qweight.remaining() / 4, scales, gIdx, in, out);
         int[] z = Int4Layout.unpackZeros(name, qzeros, groups, out, zeros);
-        this.qweight = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
         this.scales = scales;
         this.scaledZeros = new float[scales.length];
         for (int i = 0; i < scales.length; i++) scaledZeros[i] = scales[i] * z[i];
-        this.gIdx = gIdx;
         this.in = in;
         this.out = out;
         this.tile = tileWidth(out, Runtime.getRuntime().availableProcessors());
-        this.wordGroup = new int[in / PER_WORD];
-        for (int r = 0; r < wordGroup.length; r++) {
-            int g = gIdx[r * PER_WORD];
-            for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) g = -1;
-            wordGroup[r] = g;
+        ByteBuffer words = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
+        this.storedInInputOrder = wordGroups(gIdx) != null;
+        int[] order = regroup && !storedInInputOrder ? groupOrder(gIdx, groups) : null;
+        if (order != null) {
+            this.qweight = regrouped(words, order, in, out);
+            this.gIdx = new int[in];
+            for (int k = 0; k < in; k++) this.gIdx[k] = gIdx[order[k]];
+        } else {
+            this.qweight = words;
+            this.gIdx = gIdx;
         }
+        this.inputOrder = order;
+        int[] wg = wordGroups(this.gIdx);
+        this.wordGroup = wg == null ? new int[in / PER_WORD] : wg;
+        if (wg == null) {
+            // no input order gives every word one group: fill in which do
+            for (int r = 0; r < wordGroup.length; r++) {
+                int g = this.gIdx[r * PER_WORD];
+                for (int j = 1; j < PER_WORD; j++) if (this.gIdx[r * PER_WORD + j] != g) g = -1;
+                wordGroup[r] = g;
+            }
+        }
+    }
+
+    /** The group of every word row when all 8 inputs of each share one, else null. */
+    private static int[] wordGroups(int[] gIdx) {
+        int[] wg = new int[gIdx.length / PER_WORD];
+        for (int r = 0; r < wg.length; r++) {
+            int g = gIdx[r * PER_WORD];
+            for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) return null;
+            wg[r] = g;
+        }
+        return wg;
+    }
+
+    /**
+     * The inputs sorted by group (stably), when every group has a multiple of 8 inputs, so that every word of the
+     * repacked matrix holds one group's codes (act-order checkpoints: each group is {@code group_size} inputs
+     * scattered over the row); null when some group's size is not a multiple of 8.
+     */
+    private static int[] groupOrder(int[] gIdx, int groups) {
+        int[] start = new int[groups + 1];
+        for (int g : gIdx) start[g + 1]++;
+        for (int g = 0; g < groups; g++) {
+            if (start[g + 1] % PER_WORD != 0) return null;
+            start[g + 1] += start[g];
+        }
+        int[] order = new int[gIdx.length];
+        for (int k = 0; k < gIdx.length; k++) order[start[gIdx[k]]++] = k;
+        return order;
+    }
+
+    /**
+     * qweight with its inputs in {@code order}: word row r of the result holds the codes of inputs order[8r..8r+7].
+     * Under act-order the fused product otherwise multiplies each code by its own scale (8 scale loads a word, about
+     * a third of the speed); repacked once, every word takes one scale, at the price of a native copy of qweight
+     * (the mapped file is then read only here).
+     */
+    private static ByteBuffer regrouped(ByteBuffer words, int[] order, int in, int out) {
+        ByteBuffer packed = ByteBuffer.allocateDirect(4 * (in / PER_WORD) * out).order(ByteOrder.LITTLE_ENDIAN);
+        IntStream.range(0, in / PER_WORD).parallel().forEach(r -> {
+            int[] row = new int[out];
+            for (int j = 0; j < PER_WORD; j++) {
+                int k = order[PER_WORD * r + j], src = 4 * (k / PER_WORD) * out, shift = 4 * (k % PER_WORD);
+                for (int n = 0; n < out; n++) row[n] |= ((words.getInt(src + 4 * n) >>> shift) & 15) << (4 * j);
+            }
+            for (int n = 0; n < out; n++) packed.putInt(4 * (r * out + n), row[n]);
+        });
+        return packed;
     }
 
     /**
@@ -112,8 +184,13 @@ public final class Int4Matrix implements MatVec {
         return 4L * in / PER_WORD * out + 2L * groups * out + (long) groups * out / 2 + 4L * in;
     }
 
-    /** True when every word of qweight holds inputs of one group, so the one-scale-per-word path runs. */
+    /** True when the checkpoint's g_idx gives every word of qweight one group (groups in input order). */
     public boolean groupsFollowInputs() {
+        return storedInInputOrder;
+    }
+
+    /** True when every word of the matrix as multiplied holds one group, so the one-scale-per-word path runs. */
+    boolean oneScalePerWord() {
         for (int g : wordGroup) if (g < 0) return false;
         return true;
     }
@@ -123,10 +200,16 @@ public final class Int4Matrix implements MatVec {
             throw new IllegalArgumentException(name + ": product of a [" + out + " × " + in + "] matrix with " + x.length
                     + " values into " + y.length);
         }
+        float[] xs = x;
+        if (inputOrder != null) {
+            xs = new float[in];
+            for (int k = 0; k < in; k++) xs[k] = x[inputOrder[k]];
+        }
         float[] groupSums = new float[groups];
-        for (int k = 0; k < in; k++) groupSums[gIdx[k]] += x[k];
+        for (int k = 0; k < in; k++) groupSums[gIdx[k]] += xs[k];
         int tiles = (out + tile - 1) / tile;
-        IntStream.range(0, tiles).parallel().forEach(t -> tile(x, y, groupSums, t * tile, Math.min(out, t * tile + tile)));
+        float[] input = xs;
+        IntStream.range(0, tiles).parallel().forEach(t -> tile(input, y, groupSums, t * tile, Math.min(out, t * tile + tile)));
     }
 
     private void tile(float[] x, float[] y, float[] groupSums, int n0, int n1) {

@@ -22,7 +22,8 @@ class Int4MatrixTest {
 
     @ParameterizedTest(name = "in {0}, out {1}, group size {2}, act-order {3}, v1 zeros {4}")
     @CsvSource({"256, 136, 32, true, true", "256, 136, 32, false, false", "96, 64, -1, false, true",
-            "200, 24, 40, true, false", "200, 48, 40, false, false", "128, 1000, 8, true, true", "4096, 256, 128, false, true"})
+            "200, 24, 40, true, false", "200, 48, 40, false, false", "128, 1000, 8, true, true", "4096, 256, 128, false, true",
+            "96, 40, 12, true, true"})
     void fusedProductEqualsDequantizeThenMultiply(int in, int out, int groupSize, boolean actOrder, boolean v1) {
         GptqFixture f = GptqFixture.random(in, out, groupSize, v1 ? 1 : 0, in * 31L + out);
         if (!actOrder) f = inInputOrder(f, groupSize);
@@ -33,13 +34,19 @@ class Int4MatrixTest {
         words.asIntBuffer().put(f.qweight());
         Int4Matrix m = new Int4Matrix("test", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
                 v1 ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2);
-        assertEquals(!actOrder, m.groupsFollowInputs(), "which path runs");
+        ZeroFormat format = v1 ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2;
+        Int4Matrix asStored = new Int4Matrix("as stored", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out, format, false);
+        assertEquals(!actOrder, m.groupsFollowInputs(), "the checkpoint's order");
+        // act-order is repacked with inputs sorted by group whenever every group is a multiple of 8 inputs (not 12)
+        assertEquals(groupSize <= 0 || groupSize % 8 == 0, m.oneScalePerWord(), "which path runs after regrouping");
+        assertEquals(!actOrder, asStored.oneScalePerWord(), "which path runs without regrouping");
         assertTrue(VectorSupport.AVAILABLE, "the test JVM adds jdk.incubator.vector (surefire argLine), so both loops are tested");
         double[] bound = roundingBound(f, x);
         double[] exact = exact(f, x, f.gIdx());
         float[] y = new float[out];
         for (Int4Matrix product : new Int4Matrix[]{m, new Int4Matrix("scalar", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
-                v1 ? ZeroFormat.GPTQ_V1 : ZeroFormat.GPTQ_V2).scalar()}) {
+                format).scalar(), asStored, new Int4Matrix("as stored, scalar", words, f.qzeros(v1), f.scalesFlat(), f.gIdx(), in, out,
+                format, false).scalar()}) {
             product.multiply(x, y);
             for (int n = 0; n < out; n++) {
                 assertTrue(Math.abs(y[n] - exact[n]) <= bound[n], "column " + n + ": " + y[n] + " vs " + exact[n] + " (bound " + bound[n] + ")");
