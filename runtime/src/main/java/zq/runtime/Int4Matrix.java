@@ -134,15 +134,22 @@ public final class Int4Matrix implements MatVec {
      * (the mapped file is then read only here).
      */
     private static ByteBuffer regrouped(ByteBuffer words, int[] order, int in, int out) {
-        ByteBuffer packed = ByteBuffer.allocateDirect(4 * (in / PER_WORD) * out).order(ByteOrder.LITTLE_ENDIAN);
-        IntStream.range(0, in / PER_WORD).parallel().forEach(r -> {
-            int[] row = new int[out];
-            for (int j = 0; j < PER_WORD; j++) {
-                int k = order[PER_WORD * r + j], src = 4 * (k / PER_WORD) * out, shift = 4 * (k % PER_WORD);
-                for (int n = 0; n < out; n++) row[n] |= ((words.getInt(src + 4 * n) >>> shift) & 15) << (4 * j);
+        int[] src = new int[(in / PER_WORD) * out];
+        words.asIntBuffer().get(src);
+        int[] position = new int[in];
+        for (int k = 0; k < in; k++) position[order[k]] = k;
+        int[] dst = new int[src.length];
+        // column blocks, so that tasks never write the same word; each stored word is read once
+        IntStream.range(0, (out + 1023) / 1024).parallel().forEach(block -> {
+            int n0 = block * 1024, n1 = Math.min(out, n0 + 1024);
+            for (int k = 0; k < in; k++) {
+                int from = (k / PER_WORD) * out, shift = 4 * (k % PER_WORD);
+                int to = (position[k] / PER_WORD) * out, place = 4 * (position[k] % PER_WORD);
+                for (int n = n0; n < n1; n++) dst[to + n] |= ((src[from + n] >>> shift) & 15) << place;
             }
-            for (int n = 0; n < out; n++) packed.putInt(4 * (r * out + n), row[n]);
         });
+        ByteBuffer packed = ByteBuffer.allocateDirect(4 * dst.length).order(ByteOrder.LITTLE_ENDIAN);
+        packed.asIntBuffer().put(dst);
         return packed;
     }
 
