@@ -217,9 +217,12 @@ public final class QuantizeCommand implements Callable<Integer> {
                         flops(work.totalFlops()), flops(work.forwardFlops()), work.forwardsPerLayer(), flops(work.hessianFlops()),
                         flops(work.solveFlops()), work.tokens(), rate / 1e9, duration(estimatedSeconds));
                 if (estimatedSeconds > 15 * 60) {
-                    err.printf(Locale.ROOT, "zq: to shorten it: fewer calibration tokens (--nsamples %d --seqlen %d now; forward and "
-                            + "Hessian work grow with their product, e.g. --nsamples 16 --seqlen 512), --hessian opencl on a GPU%n",
-                            nsamples, seqlen);
+                    // suggesting 16×512 to a run that already uses at most that many tokens would only repeat its flags
+                    String fewer = (long) nsamples * seqlen > 16 * 512 ? String.format(Locale.ROOT, "fewer calibration tokens "
+                            + "(--nsamples %d --seqlen %d now; forward and Hessian work grow with their product, e.g. --nsamples 16 "
+                            + "--seqlen 512), ", nsamples, seqlen) : "";
+                    err.printf(Locale.ROOT, "zq: to shorten it: %s--hessian opencl on a GPU; the solves (%s) depend only on the "
+                            + "model's widths%n", fewer, flops(work.solveFlops()));
                 }
                 err.flush();
             }
