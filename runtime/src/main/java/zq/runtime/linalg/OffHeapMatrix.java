@@ -1,5 +1,6 @@
 package zq.runtime.linalg;
 
+import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -11,19 +12,24 @@ import org.bytedeco.javacpp.FloatPointer;
  * shares its parent's memory and has the parent's row stride ({@link #ld()}); closing a view does
  * nothing, closing the owner frees the memory.
  *
- * <p>Reads and writes create their own pointer objects, so different threads may touch different
- * parts of one matrix concurrently.
+ * <p>Element and row copies go through a {@link FloatBuffer} over the owner's memory with absolute (index-based)
+ * bulk gets and puts: no JNI call and no pointer object per row, which cost more than the copy itself for the
+ * 128-float rows of the GPTQ column loop. Absolute accesses change no buffer state, so different threads may touch
+ * different parts of one matrix concurrently. A matrix of more than 2³¹ − 1 elements, which no buffer can span,
+ * copies through pointers instead.
  */
 public final class OffHeapMatrix implements AutoCloseable {
     private final FloatPointer base;   // owner's pointer; element 0 of the owner
+    private final FloatBuffer floats;   // the owner's elements, or null when there are more than a buffer can index
     private final boolean owner;
     private final long offset;          // element offset of this view's (0,0) in base
     private final int rows;
     private final int cols;
     private final int ld;
 
-    private OffHeapMatrix(FloatPointer base, boolean owner, long offset, int rows, int cols, int ld) {
+    private OffHeapMatrix(FloatPointer base, FloatBuffer floats, boolean owner, long offset, int rows, int cols, int ld) {
         this.base = base;
+        this.floats = floats;
         this.owner = owner;
         this.offset = offset;
         this.rows = rows;
@@ -36,9 +42,11 @@ public final class OffHeapMatrix implements AutoCloseable {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "x" + cols);
         }
-        FloatPointer p = new FloatPointer((long) rows * cols);
+        long n = (long) rows * cols;
+        FloatPointer p = new FloatPointer(n);
         p.zero();
-        return new OffHeapMatrix(p, true, 0, rows, cols, cols);
+        FloatBuffer floats = n <= Integer.MAX_VALUE ? new FloatPointer(p).position(0).limit(n).asBuffer() : null;
+        return new OffHeapMatrix(p, floats, true, 0, rows, cols, cols);
     }
 
     /** A native copy of a row-major rows×cols array. */
@@ -64,29 +72,42 @@ public final class OffHeapMatrix implements AutoCloseable {
             throw new IndexOutOfBoundsException("view [" + r0 + "+" + nRows + ", " + c0 + "+" + nCols
                     + "] outside a " + rows + "x" + cols + " matrix");
         }
-        return new OffHeapMatrix(base, false, offset + (long) r0 * ld + c0, nRows, nCols, ld);
+        return new OffHeapMatrix(base, floats, false, offset + (long) r0 * ld + c0, nRows, nCols, ld);
     }
 
     public float get(int r, int c) {
         checkIndex(r, c, 1);
-        return base.get(offset + (long) r * ld + c);
+        long i = offset + (long) r * ld + c;
+        return floats != null ? floats.get((int) i) : base.get(i);
     }
 
     public void set(int r, int c, float v) {
         checkIndex(r, c, 1);
-        base.put(offset + (long) r * ld + c, v);
+        long i = offset + (long) r * ld + c;
+        if (floats != null) floats.put((int) i, v);
+        else base.put(i, v);
     }
 
     /** Copies {@code len} elements of row r starting at column c0 into dst[dstOff...]. */
     public void readRow(int r, int c0, float[] dst, int dstOff, int len) {
         checkIndex(r, c0, len);
-        at(r, c0).get(dst, dstOff, len);
+        copyOut(r, c0, dst, dstOff, len);
     }
 
     /** Copies src[srcOff...srcOff+len) into row r starting at column c0. */
     public void writeRow(int r, int c0, float[] src, int srcOff, int len) {
         checkIndex(r, c0, len);
-        at(r, c0).put(src, srcOff, len);
+        copyIn(r, c0, src, srcOff, len);
+    }
+
+    private void copyOut(int r, int c0, float[] dst, int dstOff, int len) {
+        if (floats != null) floats.get((int) (offset + (long) r * ld + c0), dst, dstOff, len);
+        else at(r, c0).get(dst, dstOff, len);
+    }
+
+    private void copyIn(int r, int c0, float[] src, int srcOff, int len) {
+        if (floats != null) floats.put((int) (offset + (long) r * ld + c0), src, srcOff, len);
+        else at(r, c0).put(src, srcOff, len);
     }
 
     /** Copies a row-major rows×cols array into this matrix (or view). */
@@ -101,9 +122,9 @@ public final class OffHeapMatrix implements AutoCloseable {
     public void write(float[] src, int srcOff) {
         checkSpan(src.length, srcOff);
         if (ld == cols) {
-            at(0, 0).put(src, srcOff, rows * cols);
+            copyIn(0, 0, src, srcOff, rows * cols);
         } else {
-            for (int r = 0; r < rows; r++) at(r, 0).put(src, srcOff + r * cols, cols);
+            for (int r = 0; r < rows; r++) copyIn(r, 0, src, srcOff + r * cols, cols);
         }
     }
 
@@ -111,9 +132,9 @@ public final class OffHeapMatrix implements AutoCloseable {
     public void read(float[] dst, int dstOff) {
         checkSpan(dst.length, dstOff);
         if (ld == cols) {
-            at(0, 0).get(dst, dstOff, rows * cols);
+            copyOut(0, 0, dst, dstOff, rows * cols);
         } else {
-            for (int r = 0; r < rows; r++) at(r, 0).get(dst, dstOff + r * cols, cols);
+            for (int r = 0; r < rows; r++) copyOut(r, 0, dst, dstOff + r * cols, cols);
         }
     }
 
@@ -135,7 +156,7 @@ public final class OffHeapMatrix implements AutoCloseable {
             throw new IllegalArgumentException("cannot reshape " + this.rows + "x" + this.cols + " (" + (long) this.rows * this.cols
                     + " elements) to " + rows + "x" + cols);
         }
-        return new OffHeapMatrix(base, false, 0, rows, cols, cols);
+        return new OffHeapMatrix(base, floats, false, 0, rows, cols, cols);
     }
 
     /** Elements (rows·cols) this matrix holds. */
