@@ -76,7 +76,7 @@ public final class Int4Matrix implements MatVec {
         this.out = out;
         this.tile = tileWidth(out, Runtime.getRuntime().availableProcessors());
         ByteBuffer words = qweight.slice().order(ByteOrder.LITTLE_ENDIAN);
-        this.storedInInputOrder = wordGroups(gIdx) != null;
+        this.storedInInputOrder = allOneGroup(wordGroups(gIdx));
         int[] order = regroup && !storedInInputOrder ? groupOrder(gIdx, groups) : null;
         if (order != null) {
             this.qweight = regrouped(words, order, in, out);
@@ -87,27 +87,23 @@ public final class Int4Matrix implements MatVec {
             this.gIdx = gIdx;
         }
         this.inputOrder = order;
-        int[] wg = wordGroups(this.gIdx);
-        this.wordGroup = wg == null ? new int[in / PER_WORD] : wg;
-        if (wg == null) {
-            // no input order gives every word one group: fill in which do
-            for (int r = 0; r < wordGroup.length; r++) {
-                int g = this.gIdx[r * PER_WORD];
-                for (int j = 1; j < PER_WORD; j++) if (this.gIdx[r * PER_WORD + j] != g) g = -1;
-                wordGroup[r] = g;
-            }
-        }
+        this.wordGroup = wordGroups(this.gIdx);
     }
 
-    /** The group of every word row when all 8 inputs of each share one, else null. */
+    /** For every word row, the group all 8 of its inputs share, or −1. */
     private static int[] wordGroups(int[] gIdx) {
         int[] wg = new int[gIdx.length / PER_WORD];
         for (int r = 0; r < wg.length; r++) {
             int g = gIdx[r * PER_WORD];
-            for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) return null;
+            for (int j = 1; j < PER_WORD; j++) if (gIdx[r * PER_WORD + j] != g) g = -1;
             wg[r] = g;
         }
         return wg;
+    }
+
+    private static boolean allOneGroup(int[] wordGroups) {
+        for (int g : wordGroups) if (g < 0) return false;
+        return true;
     }
 
     /**
@@ -198,8 +194,7 @@ public final class Int4Matrix implements MatVec {
 
     /** True when every word of the matrix as multiplied holds one group, so the one-scale-per-word path runs. */
     boolean oneScalePerWord() {
-        for (int g : wordGroup) if (g < 0) return false;
-        return true;
+        return allOneGroup(wordGroup);
     }
 
     @Override public void multiply(float[] x, float[] y) {
