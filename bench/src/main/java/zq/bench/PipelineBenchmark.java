@@ -114,9 +114,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             out.printf(Locale.ROOT, "  generated in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
         out.printf(Locale.ROOT, "zq quantize on %s: %s-shaped, %d layers, hidden %d, %d/%d heads, intermediate %d, vocab %d, BF16; "
-                        + "GPTQ 4 bit g%d sym true-sequential, Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s%n",
+                        + "GPTQ 4 bit g%d sym true-sequential, Hessians %s; %d CPUs, OPENBLAS_NUM_THREADS=%s, OPENBLAS_THREAD_TIMEOUT=%s, GLIBC_TUNABLES=%s%n",
                 model, o.arch().modelType(), o.layers(), o.hidden(), o.heads(), o.kvHeads(), o.intermediate(), o.vocab(), o.groupSize(),
-                o.hessian().name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"));
+                o.hessian().name().toLowerCase(Locale.ROOT), Runtime.getRuntime().availableProcessors(), System.getenv("OPENBLAS_NUM_THREADS"),
+                System.getenv("OPENBLAS_THREAD_TIMEOUT"), System.getenv("GLIBC_TUNABLES"));
         List<Result> results = new ArrayList<>();
         for (int n : o.nsamples()) results.add(run(o, model, n, out));
         out.println();

@@ -25,6 +25,7 @@ import zq.runtime.LayerStream;
 import zq.runtime.LayerWeights;
 import zq.runtime.LayerWeightsLoader;
 import zq.runtime.NativeWorkspace;
+import zq.runtime.linalg.OffHeapMatrix;
 
 /**
  * Quantises a dense checkpoint one decoder layer at a time, in order (AutoGPTQ's {@code quantize()},
@@ -155,7 +156,7 @@ public final class QuantizationPipeline implements AutoCloseable {
         finishedLayersSeconds = (System.nanoTime() - startNanos) / 1e9;
         listener.layerDone(done, progress());
         nextLayer++;
-        if (!hasNext()) chunks = null;
+        if (!hasNext()) releaseLayerMemory();
         return done;
     }
 
@@ -352,12 +353,21 @@ public final class QuantizationPipeline implements AutoCloseable {
         listener.moduleDone(report, q, progress());
     }
 
+    /**
+     * After the last layer: the calibration stream, the workspace and the native buffers kept for the next layer's
+     * shapes ({@link OffHeapMatrix#releaseRecycled}) go, before the caller converts the head.
+     */
+    private void releaseLayerMemory() {
+        chunks = null;
+        workspace.close();
+        OffHeapMatrix.releaseRecycled();
+    }
+
     /** Frees the runtime's native memory. */
     @Override
     public void close() {
-        chunks = null;
         stream.close();
-        workspace.close();
+        releaseLayerMemory();
     }
 
     private ProgressListener.Progress progress() {

@@ -1,6 +1,7 @@
 package zq.runtime.linalg;
 
 import java.nio.FloatBuffer;
+import java.util.stream.LongStream;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -26,6 +27,7 @@ public final class OffHeapMatrix implements AutoCloseable {
     private final int rows;
     private final int cols;
     private final int ld;
+    private boolean closed;
 
     private OffHeapMatrix(FloatPointer base, FloatBuffer floats, boolean owner, long offset, int rows, int cols, int ld) {
         this.base = base;
@@ -43,11 +45,33 @@ public final class OffHeapMatrix implements AutoCloseable {
             throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "x" + cols);
         }
         long n = (long) rows * cols;
-        FloatPointer p = new FloatPointer(n);
-        p.zero();
+        FloatPointer p = NativeRecycler.SHARED.take(n);
+        zero(p, n);
         FloatBuffer floats = n <= Integer.MAX_VALUE ? new FloatPointer(p).position(0).limit(n).asBuffer() : null;
         return new OffHeapMatrix(p, floats, true, 0, rows, cols, cols);
     }
+
+    /**
+     * Fresh native memory costs a page fault per page on first touch, and the zeroing is that first touch: for the
+     * hundreds of megabytes a 7B-wide layer allocates, done on one core it left the other idle for about a second
+     * per layer (docs/runtime.md, "Fresh native memory"). Large matrices are therefore zeroed in slices on every core.
+     */
+    static void zero(FloatPointer p, long n) {
+        if (n < PARALLEL_ZERO_FLOATS) {
+            p.zero();
+            return;
+        }
+        long slices = (n + ZERO_SLICE_FLOATS - 1) / ZERO_SLICE_FLOATS;
+        LongStream.range(0, slices).parallel().forEach(s -> {
+            long from = s * ZERO_SLICE_FLOATS;
+            new FloatPointer(p).position(from).limit(Math.min(n, from + ZERO_SLICE_FLOATS)).zero();
+        });
+    }
+
+    /** 16 MB: below this one memset is quicker than handing slices to other threads. */
+    private static final long PARALLEL_ZERO_FLOATS = 1L << 22;
+    /** 8 MB per slice. */
+    private static final long ZERO_SLICE_FLOATS = 1L << 21;
 
     /** A native copy of a row-major rows×cols array. */
     public static OffHeapMatrix copyOf(float[] data, int rows, int cols) {
@@ -180,8 +204,22 @@ public final class OffHeapMatrix implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the memory (an owner; a view does nothing). Large buffers go back to {@link NativeRecycler} for the next
+     * matrix of the same size, so a second close must not hand the same memory out twice.
+     */
     @Override
     public void close() {
-        if (owner) base.close();
+        if (!owner || closed) return;
+        closed = true;
+        NativeRecycler.SHARED.give(base);
+    }
+
+    /**
+     * Frees the large buffers that closed matrices left for reuse: call it when a phase that repeats its shapes is over
+     * (the quantize layer loop), so that the memory goes back to the system.
+     */
+    public static void releaseRecycled() {
+        NativeRecycler.SHARED.releaseKept();
     }
 }

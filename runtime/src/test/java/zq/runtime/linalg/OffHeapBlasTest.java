@@ -96,4 +96,30 @@ class OffHeapBlasTest {
             assertThrows(IllegalArgumentException.class, () -> OffHeapMatrix.copyOf(new float[3], 2, 2));
         }
     }
+
+    @Test
+    void slicedZeroingClearsEveryElementAndNothingBeyond() {
+        // large enough to take the parallel path, with a last slice shorter than the others
+        long n = (1L << 22) + (1L << 21) + 12345;
+        try (org.bytedeco.javacpp.FloatPointer p = new org.bytedeco.javacpp.FloatPointer(n + 16)) {
+            float[] ones = new float[1 << 20];
+            java.util.Arrays.fill(ones, 1f);
+            for (long at = 0; at < n + 16; at += ones.length) {
+                p.position(at).put(ones, 0, (int) Math.min(ones.length, n + 16 - at));
+            }
+            p.position(0);
+            OffHeapMatrix.zero(p, n);
+            float[] back = new float[ones.length];
+            for (long at = 0; at < n; at += back.length) {
+                int len = (int) Math.min(back.length, n - at);
+                p.position(at).get(back, 0, len);
+                for (int i = 0; i < len; i++) {
+                    if (back[i] != 0f) throw new AssertionError("element " + (at + i) + " is " + back[i] + ", not 0");
+                }
+            }
+            p.position(n).get(back, 0, 16);
+            for (int i = 0; i < 16; i++) assertEquals(1f, back[i], "element " + (n + i) + " past the end was touched");
+            p.position(0);
+        }
+    }
 }
