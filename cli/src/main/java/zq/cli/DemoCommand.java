@@ -76,6 +76,8 @@ public final class DemoCommand implements Callable<Integer> {
         String name = sample.getFileName() + "-" + method + "-g" + groupSize + (descAct ? "-act" : "");
         Path quantized = out.resolve(name);
         clearPreviousDemo(quantized);
+        // the first run on a fresh checkout: the report beside the model needs its folder (quantize creates only -o)
+        Files.createDirectories(out);
         List<String> quantize = new ArrayList<>(List.of("quantize", sample.toString(), "-o", quantized.toString(),
                 "--method", method, "--group-size", Integer.toString(groupSize), descAct ? "--desc-act" : "--no-desc-act",
                 "--seqlen", Integer.toString(seqlen), "--report", out.resolve(name + ".report.json").toString()));

@@ -76,7 +76,48 @@ class GptqSolverTest {
         assertEquals(scalar.report().loss(), simd.report().loss(), 0, name + ": loss");
     }
 
+    /**
+     * Many blocks: 960 inputs are 7 full blocks of 128 and a half one, so every lazy update but the first reaches
+     * columns that already took several, and the last block is partial; a group of 320 is wider than a block. An
+     * update lost or applied twice would move the later codes of every row, far from any tie.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manyBlockConfigs")
+    void manyBlocksAndAPartialLastOneAgreeWithTheReference(String name, int gs, boolean descAct, boolean staticGroups, boolean sym) {
+        int out = 48;
+        int in = 960;
+        Layers layer = new Layers(11, out, in, 2048);
+        GptqConfig cfg = new GptqConfig(4, gs, descAct, sym, staticGroups, 0.01, 128, false);
+        QuantizedLinear got = new GptqSolver(cfg).quantize(name, layer.weight, out, in, layer.hessian);
+        ReferenceGptq ref = ReferenceGptq.run(layer.weight, out, in, layer.hessian, gs, descAct, staticGroups, sym, 0.01, 128);
+        assertArrayEquals(ref.gIdx, got.gIdx(), "g_idx");
+        // U's float32 error grows with its width: at 960 inputs scales of dynamic groups are up to 4.4e-5 off the
+        // float64 ones (3e-5 is enough at 256), and w/scale as far as 2.6e-4 from the tie it flips at
+        int rowsDiverged = assertAgreesUpToTies(name, got, ref, out, in, 1e-4, 1e-3);
+        // a row of 960 codes meets a tie about 4 times as often as one of 256, so the bound is out/8, not out/16
+        assertTrue(rowsDiverged <= out / 8, name + ": " + rowsDiverged + " of " + out + " rows diverged at ties");
+    }
+
+    static Stream<Arguments> manyBlockConfigs() {
+        return Stream.of(
+                Arguments.of("rows", -1, false, false, true),
+                Arguments.of("g32", 32, false, false, true),
+                Arguments.of("g64-asym", 64, false, false, false),
+                Arguments.of("g320-wider-than-a-block", 320, false, false, true),
+                Arguments.of("desc_act-g32", 32, true, false, true),
+                Arguments.of("static-desc_act-g64", 64, true, true, true));
+    }
+
     static int assertAgreesUpToTies(String name, QuantizedLinear got, ReferenceGptq ref, int out, int in) {
+        return assertAgreesUpToTies(name, got, ref, out, in, 3e-5, 1e-4);
+    }
+
+    /**
+     * @param scaleTolerance relative error allowed on a scale of a row that agrees
+     * @param tieBand        how close to k + 0.5 the float64 w/scale must be where a row diverges
+     */
+    static int assertAgreesUpToTies(String name, QuantizedLinear got, ReferenceGptq ref, int out, int in, double scaleTolerance,
+                                    double tieBand) {
         int groups = ref.scales.length / out;
         assertEquals(groups, got.groups());
         int rowsDiverged = 0;
@@ -88,15 +129,15 @@ class GptqSolverTest {
             if (first >= 0) {
                 rowsDiverged++;
                 double frac = ref.ratio[first] - Math.floor(ref.ratio[first]);
-                assertTrue(Math.abs(frac - 0.5) < 1e-4, name + " row " + r + " diverges where w/scale = "
+                assertTrue(Math.abs(frac - 0.5) < tieBand, name + " row " + r + " diverges where w/scale = "
                         + ref.ratio[first] + ", which is not a rounding tie");
                 continue;
             }
             for (int g = 0; g < groups; g++) {
                 int k = g * out + r;
                 // a dynamic group's scale is fitted from weights updated through U, whose float32 error is up to
-                // 5e-5 relative (InverseHessianTest); measured here up to 1.2e-5
-                assertEquals(ref.scales[k], got.scales()[k], 3e-5 * ref.scales[k], name + " scale row " + r + " group " + g);
+                // 5e-5 relative (InverseHessianTest); measured up to 1.2e-5 at 256 inputs, 4.4e-5 at 960
+                assertEquals(ref.scales[k], got.scales()[k], scaleTolerance * ref.scales[k], name + " scale row " + r + " group " + g);
                 assertEquals(ref.zeros[k], got.zeros()[k], name + " zero row " + r + " group " + g);
             }
             for (int j = 0; j < in; j++) {
