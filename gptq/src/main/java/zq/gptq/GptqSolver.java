@@ -11,12 +11,14 @@ import zq.runtime.linalg.OffHeapMatrix;
  * <p>Steps, in the reference's order: the whole-row grid is fitted before dead inputs are handled;
  * dead inputs (H[i][i] == 0) get H[i][i] = 1 and a zero weight column; static groups are fitted on
  * the unpermuted weights; act-order permutes by decreasing diag(H); H gets damp·mean(diag H) on its
- * diagonal; then U = upper chol(H⁻¹), which {@link InverseHessian} obtains from one Cholesky factorisation and one
- * triangular inverse, once per Hessian however many Linears share it. Columns are quantised
- * in blocks: inside a block each column's error is spread over the block's later columns (rank-1
- * updates in Java), and after the block the whole error panel updates the trailing columns with one
- * sgemm. Dynamic groups are fitted at their first column from the global weights, which hold the
- * updates of earlier blocks but not of earlier columns of the current block, as in the reference.
+ * diagonal; then H⁻¹ = UᵀU, which {@link InverseHessian} factors once per Hessian however many Linears share it.
+ * Columns are quantised in blocks: inside a block each column's error is spread over the block's later columns
+ * (rank-1 updates in Java). The reference then updates all later columns with the block's error panel (one sgemm).
+ * zq does that only inside a wider block of U ({@link #outerBlock}); before each such block it pulls it by the
+ * residuals W₀ − Q of every column already quantised (one sgemm): the same weights in exact arithmetic, and it
+ * needs only U's diagonal blocks, not the whole inverse.
+ * Dynamic groups are fitted at their first column from the global weights, which hold the updates of earlier
+ * blocks but not of earlier columns of the current block, as in the reference.
  *
  * <p>Scales are float32 throughout the column loop, so the error fed back is w − scale·(q − zero) with the
  * float32 scale, as in AutoGPTQ. The result's {@link QuantizedLinear#dequantized()} instead uses the
@@ -33,28 +35,44 @@ import zq.runtime.linalg.OffHeapMatrix;
  *   <li>When a Cholesky step fails (AutoGPTQ raises), the damping is raised and the chain retried from the
  *       undamped H: attempt k (k = 0, 1, ...) uses damp fraction dampPercent·2^k, at most
  *       {@value #MAX_DAMP_ATTEMPTS} attempts. The fraction that worked is in the report.</li>
- *   <li>U is computed as J·chol(J·H·J)⁻¹·J ({@link InverseHessian}), which is the reference's
- *       chol(cholesky_inverse(chol(H)), upper) in exact arithmetic at half the flops; it is kept as Uᵀ in a lower
- *       triangle, and the block update multiplies by it transposed.</li>
+ *   <li>The factorisation and the update between blocks are rearranged as above ({@link InverseHessian}, docs/gptq.md
+ *       "The GPTQ solve"): the reference's weights in exact arithmetic at a quarter of its factorisation flops.</li>
  * </ul>
  */
 public final class GptqSolver {
     static final int MAX_DAMP_ATTEMPTS = 24;
+    /**
+     * Columns per block of U unless a group or the layer asks otherwise ({@link #outerBlock}). The pull before a block
+     * is one sgemm of out × (columns before it) × (the block's width). On the 2-core machine of docs/runtime.md, over
+     * a 4096 × 13056 down_proj, its pulls ran at 92–114 GFLOP/s with blocks of 128 columns, 161–163 with 512 and
+     * 180–184 with 1024, against 153–185 for the reference's push after every block of 128. Wider blocks make the
+     * push inside them (its N at most the block's width) and the products C_S ({@link InverseHessian}, b·n²/2 flops)
+     * grow.
+     */
+    static final int PULL_COLUMNS = 1024;
 
     private final GptqConfig config;
     private final QuantGrid grid;
     /** Whether the column loop's error spread runs on the Vector API ({@link ColumnLoopKernels}); same bits either way. */
     private final boolean vectorized;
+    private final int pullColumns;
 
     public GptqSolver(GptqConfig config) {
-        this(config, VectorSupport.AVAILABLE);
+        this(config, VectorSupport.AVAILABLE, PULL_COLUMNS);
     }
 
     /** With the SIMD error spread on or off (tests run both). */
     GptqSolver(GptqConfig config, boolean vectorized) {
+        this(config, vectorized, PULL_COLUMNS);
+    }
+
+    /** With blocks of U of about {@code pullColumns} columns ({@link #outerBlock}); tests make them small. */
+    GptqSolver(GptqConfig config, boolean vectorized, int pullColumns) {
+        if (pullColumns <= 0) throw new IllegalArgumentException("blocks of U of " + pullColumns + " columns");
         this.config = config;
         this.grid = QuantGrid.of(config);
         this.vectorized = vectorized && ColumnLoopKernels.fits(BlockState.LANES);
+        this.pullColumns = pullColumns;
     }
 
     public GptqConfig config() {
@@ -82,7 +100,35 @@ public final class GptqSolver {
      * InverseHessian, boolean)}); the caller closes it.
      */
     public InverseHessian factor(String layer, float[] hessian, int in) {
-        return InverseHessian.of(layer, hessian, in, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS);
+        config.checkInFeatures(layer, in);
+        return InverseHessian.of(layer, hessian, in, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS, outerBlock(in));
+    }
+
+    /**
+     * Columns per block of U that the factorisation keeps ({@link InverseHessian}): the loop pulls each such block by
+     * the columns before it, then walks it in loop blocks ({@link GptqConfig#blockSize()}) and pushes each loop block's
+     * errors onto the rest of it, as the reference does. It is the smallest multiple of the loop block that reaches
+     * {@link #PULL_COLUMNS} (at most the layer's width), and also a multiple of the group size when a dynamic group
+     * could straddle two loop blocks: such a group's grid is fitted from the weights as the reference holds them at
+     * its first column, updated by every earlier loop block, and only inside one block of U are those updates made
+     * column block by column block.
+     */
+    int outerBlock(int in) {
+        int block = Math.min(config.blockSize(), in);
+        int gs = config.effectiveGroupSize(in);
+        boolean dynamicGroups = config.grouped() && !config.staticGroups();
+        long base = !dynamicGroups || block % gs == 0 ? block : (long) block / gcd(block, gs) * gs;
+        long outer = Math.max(1, (pullColumns + base - 1) / base) * base;
+        return (int) Math.min(outer, in);
+    }
+
+    /** Floating-point work of {@link #factor} for a Hessian of this width. */
+    public double factorFlops(int in) {
+        return InverseHessian.flops(in, outerBlock(in));
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /**
@@ -134,14 +180,24 @@ public final class GptqSolver {
                     w.writeRow(r, 0, permuted, 0, in);
                 }
             });
-            BlockState st = new BlockState(out, in, gs, dynamicGroups, perm, groupAt, scales, zeros, codes, w, err);
-            for (int i1 = 0; i1 < in; i1 += block) {
-                int i2 = Math.min(i1 + block, in);
-                st.run(i1, i2, factor);
-                if (i2 < in) {
-                    int count = i2 - i1;
-                    Blas.gemm(-1f, err.view(0, 0, out, count), false, factor.view(i2, i1, in - i2, count), true,
-                            1f, w.view(0, i2, out, in - i2));
+            int outer = h.blockColumns();
+            BlockState st = new BlockState(out, in, gs, dynamicGroups, perm, groupAt, scales, zeros, codes, weight, h,
+                    w, outer > block ? err : null);
+            for (int o1 = 0; o1 < in; o1 += outer) {
+                int o2 = Math.min(o1 + outer, in);
+                if (o1 > 0) {
+                    // the quantised columns' residuals (in w[:, <o1]) pull this block of U: W[:, S] += D·C_S
+                    Blas.gemm(1f, w.view(0, 0, out, o1), false, factor.view(o1, 0, o2 - o1, o1), true, 1f,
+                            w.view(0, o1, out, o2 - o1));
+                }
+                for (int i1 = o1; i1 < o2; i1 += block) {
+                    int i2 = Math.min(i1 + block, o2);
+                    st.run(i1, i2, factor);
+                    if (i2 < o2) {
+                        int count = i2 - i1;
+                        Blas.gemm(-1f, err.view(0, 0, out, count), false, factor.view(i2, i1, o2 - i2, count), true,
+                                1f, w.view(0, i2, out, o2 - i2));
+                    }
                 }
             }
             loss = st.totalLoss();
@@ -169,6 +225,10 @@ public final class GptqSolver {
         }
         if (h.features() != in) {
             throw new IllegalArgumentException(layer + ": the Hessian is " + h.features() + " wide, in_features is " + in);
+        }
+        if (h.blockColumns() != outerBlock(in)) {
+            throw new IllegalArgumentException(layer + ": the Hessian was factored in blocks of " + h.blockColumns()
+                    + " columns, these settings need " + outerBlock(in));
         }
         for (int i = 0; i < weight.length; i++) {
             if (!Float.isFinite(weight[i])) {
@@ -212,12 +272,16 @@ public final class GptqSolver {
         /** {@link #zeros} as floats, for the SIMD loop (JDK 17 does not compile its int-to-float conversion well). */
         private final float[] zeroValues;
         private final byte[] codes;
+        /** W₀, the Linear's weights as given, [out][in] in original column order. */
+        private final float[] weight;
+        private final InverseHessian h;
         private final OffHeapMatrix w;
+        /** The scaled errors of the last loop block, for the update inside a block of U; null when nothing reads them. */
         private final OffHeapMatrix err;
         private final double[] rowLoss;
 
         BlockState(int out, int in, int gs, boolean dynamicGroups, int[] perm, int[] groupAt, float[] scales,
-                   int[] zeros, byte[] codes, OffHeapMatrix w, OffHeapMatrix err) {
+                   int[] zeros, byte[] codes, float[] weight, InverseHessian h, OffHeapMatrix w, OffHeapMatrix err) {
             this.out = out;
             this.in = in;
             this.gs = gs;
@@ -229,12 +293,17 @@ public final class GptqSolver {
             this.zeroValues = new float[zeros.length];
             for (int k = 0; k < zeros.length; k++) zeroValues[k] = zeros[k];
             this.codes = codes;
+            this.weight = weight;
+            this.h = h;
             this.w = w;
             this.err = err;
             this.rowLoss = new double[out];
         }
 
-        /** Quantises permuted columns [i1, i2) of every row and leaves the scaled errors in {@code err}. */
+        /**
+         * Quantises permuted columns [i1, i2) of every row, leaves the scaled errors in {@code err} and the residuals
+         * D = W₀ − Q in those columns of {@code w}, which the loop no longer reads as weights.
+         */
         void run(int i1, int i2, OffHeapMatrix factor) {
             int count = i2 - i1;
             float[] blk = factor.view(i1, i1, count, count).toArray();
@@ -296,10 +365,18 @@ public final class GptqSolver {
             for (int l = 0; l < rows; l++) {
                 int at = (r0 + l) * in;
                 for (int i = 0; i < count; i++) {
-                    row[i] = et[i * LANES + l];
-                    codes[at + perm[i1 + i]] = (byte) (int) bandCodes[i * LANES + l];
+                    int column = perm[i1 + i];
+                    int q = (int) bandCodes[i * LANES + l];
+                    codes[at + column] = (byte) q;
+                    int g = groupAt[i1 + i] * out + r0 + l;
+                    // the dequantised value the loop's error used: the float32 scale, as in the reference
+                    row[i] = (h.dead(column) ? 0f : weight[at + column]) - QuantGrid.dequantize(q, scales[g], zeros[g]);
                 }
-                err.writeRow(r0 + l, 0, row, 0, count);
+                w.writeRow(r0 + l, i1, row, 0, count);
+                if (err != null) {
+                    for (int i = 0; i < count; i++) row[i] = et[i * LANES + l];
+                    err.writeRow(r0 + l, 0, row, 0, count);
+                }
             }
         }
 

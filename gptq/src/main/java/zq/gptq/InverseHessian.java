@@ -3,22 +3,27 @@ package zq.gptq;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
+import zq.runtime.linalg.Blas;
 import zq.runtime.linalg.Lapack;
 import zq.runtime.linalg.OffHeapMatrix;
 
 /**
  * What the GPTQ column loop needs from one Hessian, computed once and shared by every Linear that reads the same
- * input (q/k/v, up/gate): the dead inputs, the act-order permutation and U, the upper Cholesky factor of
- * H⁻¹ = UᵀU, where H is the permuted, dead-fixed and damped Hessian (AutoGPTQ's {@code fasterquant} builds the same
- * U as {@code cholesky(cholesky_inverse(cholesky(H)), upper=True)}).
+ * input (q/k/v, up/gate): the dead inputs, the act-order permutation and H⁻¹ = UᵀU, where U is upper triangular and
+ * H is the permuted, dead-fixed and damped Hessian (AutoGPTQ's {@code fasterquant} builds the same U as
+ * {@code cholesky(cholesky_inverse(cholesky(H)), upper=True)}), in the factored form the blocked column loop reads.
  *
- * <p>U comes from one Cholesky factorisation and one triangular inverse, about 2n³/3 flops instead of the
- * reference's 4n³/3: with J the reversal permutation, J·H·J = L·Lᵀ (lower L) gives H = R·Rᵀ with the upper
- * triangular R = J·L·J, so H⁻¹ = (R⁻¹)ᵀ·R⁻¹, and R⁻¹ = J·L⁻¹·J is upper triangular with a positive diagonal. By the
- * uniqueness of the Cholesky factor, U = J·L⁻¹·J. {@code InverseHessianTest} checks it against the float64 chain.
+ * <p>The loop walks the columns in blocks S of {@link #blockColumns()} and reads U in two ways only: inside a block,
+ * U[S,S]; and across blocks, the pull of the columns already quantised on the block about to start. With J the
+ * reversal permutation, J·H·J = L·Lᵀ (lower L) gives H = R·Rᵀ with the upper triangular R = J·L·J, and by the
+ * uniqueness of the Cholesky factor U = R⁻¹. Then the quantised columns' residual D = W₀ − Q (W₀ the weights before
+ * any update) moves block S by D·C_S with C_S = R[&lt;S,S]·U[S,S] (docs/gptq.md, "The GPTQ solve", derives it). So
+ * one Cholesky (n³/3 flops), a triangular inverse of each diagonal block and the products C_S (n²·b together) give
+ * everything: the reference's chain costs 4n³/3, and inverting the whole of R would add n³/3 that nothing reads.
+ * {@code InverseHessianTest} checks both parts against the float64 chain.
  *
- * <p>U is kept transposed in the lower triangle of {@link #factor()} (row-major), the layout the solver's block
- * update multiplies by; the upper triangle holds nothing of use. Close it to free the native memory.
+ * <p>Layout of {@link #factor()}, row-major n×n, lower triangle only: diagonal block S holds U[S,S]ᵀ; left of it,
+ * rows S, columns before S hold C_Sᵀ. The upper triangle holds nothing of use. Close it to free the native memory.
  */
 public final class InverseHessian implements AutoCloseable {
     /** Rows and columns per tile of the in-place reflection: 64 KB of floats per tile, two tiles in flight. */
@@ -32,11 +37,13 @@ public final class InverseHessian implements AutoCloseable {
     private final float dampAbsolute;
     private final int dampAttempts;
     private final double seconds;
+    private final int blockColumns;
     private final OffHeapMatrix factor;
 
     private InverseHessian(int n, boolean[] dead, int deadCount, int[] perm, double dampFraction, float dampAbsolute,
-                           int dampAttempts, double seconds, OffHeapMatrix factor) {
+                           int dampAttempts, double seconds, int blockColumns, OffHeapMatrix factor) {
         this.n = n;
+        this.blockColumns = blockColumns;
         this.dead = dead;
         this.deadCount = deadCount;
         this.perm = perm;
@@ -52,11 +59,14 @@ public final class InverseHessian implements AutoCloseable {
      * stable sort) and factors with damping {@code dampPercent·mean(diag H)}; when a step fails (AutoGPTQ raises),
      * the damping is doubled and the factorisation retried from the undamped H, at most {@code maxAttempts} times.
      *
-     * @param layer   name used in error messages
-     * @param hessian H, [n][n] row-major, symmetric (only its lower triangle after permutation is read); not modified
+     * @param layer        name used in error messages
+     * @param hessian      H, [n][n] row-major, symmetric (only its lower triangle after permutation is read); not modified
+     * @param blockColumns columns per block of the loop that will read it (the last block may be shorter)
      */
-    public static InverseHessian of(String layer, float[] hessian, int n, boolean descAct, double dampPercent, int maxAttempts) {
+    public static InverseHessian of(String layer, float[] hessian, int n, boolean descAct, double dampPercent, int maxAttempts,
+                                    int blockColumns) {
         long t0 = System.nanoTime();
+        if (blockColumns <= 0) throw new IllegalArgumentException(layer + ": block of " + blockColumns + " columns");
         if ((long) n * n != hessian.length) {
             throw new IllegalArgumentException(layer + ": Hessian has " + hessian.length + " elements, expected " + n + "x" + n);
         }
@@ -89,9 +99,13 @@ public final class InverseHessian implements AutoCloseable {
             for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {
                 float damp = (float) (fraction * meanDiag);
                 loadReversedLower(hessian, n, perm, dead, damp, factor);
-                if (Lapack.choleskyLower(factor) == 0 && Lapack.triangularInverseLower(factor) == 0 && positiveFiniteDiagonal(factor)) {
-                    reflectLower(factor);
-                    return new InverseHessian(n, dead, deadCount, perm, fraction, damp, attempt, (System.nanoTime() - t0) / 1e9, factor);
+                if (Lapack.choleskyLower(factor) == 0 && positiveFiniteDiagonal(factor, 0, n)) {
+                    reflectLower(factor); // Rᵀ
+                    if (invertDiagonalBlocks(factor, blockColumns)) {
+                        carryPanels(factor, blockColumns);
+                        return new InverseHessian(n, dead, deadCount, perm, fraction, damp, attempt,
+                                (System.nanoTime() - t0) / 1e9, blockColumns, factor);
+                    }
                 }
             }
             throw new IllegalArgumentException(layer + ": H + damp·I is not positive definite even at damp_percent "
@@ -100,6 +114,19 @@ public final class InverseHessian implements AutoCloseable {
             factor.close();
             throw e;
         }
+    }
+
+    /**
+     * Floating-point work of {@link #of} for an n-wide Hessian in blocks of {@code blockColumns}: the Cholesky (n³/3),
+     * the diagonal blocks' inverses (b³/3 each) and the products C_S (b²·(columns before S) each).
+     */
+    public static double flops(int n, int blockColumns) {
+        double f = (double) n * n * n / 3;
+        for (int o1 = 0; o1 < n; o1 += blockColumns) {
+            double len = Math.min(blockColumns, n - o1);
+            f += len * len * len / 3 + len * len * o1;
+        }
+        return f;
     }
 
     /** argsort(diag, descending), stable: ties keep increasing column index. */
@@ -124,8 +151,8 @@ public final class InverseHessian implements AutoCloseable {
         });
     }
 
-    private static boolean positiveFiniteDiagonal(OffHeapMatrix m) {
-        for (int i = 0; i < m.rows(); i++) {
+    private static boolean positiveFiniteDiagonal(OffHeapMatrix m, int from, int to) {
+        for (int i = from; i < to; i++) {
             float d = m.get(i, i);
             if (!(d > 0 && Float.isFinite(d))) return false;
         }
@@ -133,7 +160,35 @@ public final class InverseHessian implements AutoCloseable {
     }
 
     /**
-     * M[a][b] ↔ M[n−1−b][n−1−a] for the lower triangle, in place: turns L⁻¹ into Uᵀ = (J·L⁻¹·J)ᵀ. With the columns read
+     * Rᵀ[S,S] → U[S,S]ᵀ = (R[S,S]⁻¹)ᵀ for every diagonal block, in place: U = R⁻¹ is upper triangular, so its diagonal
+     * blocks are the inverses of R's. False when an inverse overflows (the caller then raises the damping).
+     */
+    private static boolean invertDiagonalBlocks(OffHeapMatrix factor, int block) {
+        int n = factor.rows();
+        for (int o1 = 0; o1 < n; o1 += block) {
+            int len = Math.min(block, n - o1);
+            if (Lapack.triangularInverseLower(factor.view(o1, o1, len, len)) != 0) return false;
+            if (!positiveFiniteDiagonal(factor, o1, o1 + len)) return false;
+            float[] row = new float[len];
+            for (int i = 0; i < len; i++) {
+                factor.readRow(o1 + i, o1, row, 0, i + 1);
+                for (int j = 0; j <= i; j++) if (!Float.isFinite(row[j])) return false;
+            }
+        }
+        return true;
+    }
+
+    /** Rᵀ[S,&lt;S] → C_Sᵀ = U[S,S]ᵀ·R[&lt;S,S]ᵀ for every block after the first, in place. */
+    private static void carryPanels(OffHeapMatrix factor, int block) {
+        int n = factor.rows();
+        for (int o1 = block; o1 < n; o1 += block) {
+            int len = Math.min(block, n - o1);
+            Blas.triangularMultiplyLower(factor.view(o1, o1, len, len), factor.view(o1, 0, len, o1));
+        }
+    }
+
+    /**
+     * M[a][b] ↔ M[n−1−b][n−1−a] for the lower triangle, in place: turns L into Rᵀ = (J·L·J)ᵀ. With the columns read
      * in reverse (c' = n−1−b) the map is a plain transpose, so it runs as swaps of transposed tile pairs. Elements
      * of the upper triangle move along with their tiles; they are never read.
      */
@@ -186,7 +241,10 @@ public final class InverseHessian implements AutoCloseable {
     /** Original column of each permuted position. */
     int[] permutation() { return perm; }
 
-    /** Uᵀ in the lower triangle, n×n. */
+    /** Columns per block: the diagonal blocks of U that {@link #factor()} holds. */
+    public int blockColumns() { return blockColumns; }
+
+    /** U[S,S]ᵀ in the diagonal blocks, C_Sᵀ left of them (class comment), n×n. */
     OffHeapMatrix factor() { return factor; }
 
     public double dampFraction() { return dampFraction; }
@@ -198,10 +256,21 @@ public final class InverseHessian implements AutoCloseable {
     /** Time the factorisation took. */
     public double seconds() { return seconds; }
 
-    /** U[i][j] for j ≥ i (permuted positions), for tests and diagnostics. */
+    /** U[i][j] for j ≥ i in the same block (permuted positions), for tests and diagnostics. */
     public float upper(int i, int j) {
         if (j < i) throw new IllegalArgumentException("U is upper triangular: (" + i + ", " + j + ") is below the diagonal");
+        if (i / blockColumns != j / blockColumns) {
+            throw new IllegalArgumentException("only U's diagonal blocks are kept: " + i + " and " + j + " lie in different blocks");
+        }
         return factor.get(j, i);
+    }
+
+    /** C[j][i], the pull of quantised column j's residual on column i of a later block, for tests and diagnostics. */
+    public float carry(int j, int i) {
+        if (j >= i / blockColumns * blockColumns) {
+            throw new IllegalArgumentException("column " + j + " is not before the block of column " + i);
+        }
+        return factor.get(i, j);
     }
 
     @Override public void close() { factor.close(); }

@@ -77,9 +77,10 @@ class GptqSolverTest {
     }
 
     /**
-     * Many blocks: 960 inputs are 7 full blocks of 128 and a half one, so every lazy update but the first reaches
-     * columns that already took several, and the last block is partial; a group of 320 is wider than a block. An
-     * update lost or applied twice would move the later codes of every row, far from any tie.
+     * Many blocks: 960 inputs are 7 full blocks of 128 and a half one, so every block but the first is pulled by
+     * several quantised ones, and the last block is partial; groups of 320, 96 and 480 straddle blocks, so their
+     * grids are fitted inside larger blocks of U ({@link GptqSolver#outerBlock}). An update lost or applied twice
+     * would move the later codes of every row, far from any tie.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("manyBlockConfigs")
@@ -88,14 +89,19 @@ class GptqSolverTest {
         int in = 960;
         Layers layer = new Layers(11, out, in, 2048);
         GptqConfig cfg = new GptqConfig(4, gs, descAct, sym, staticGroups, 0.01, 128, false);
-        QuantizedLinear got = new GptqSolver(cfg).quantize(name, layer.weight, out, in, layer.hessian);
         ReferenceGptq ref = ReferenceGptq.run(layer.weight, out, in, layer.hessian, gs, descAct, staticGroups, sym, 0.01, 128);
-        assertArrayEquals(ref.gIdx, got.gIdx(), "g_idx");
-        // U's float32 error grows with its width: at 960 inputs scales of dynamic groups are up to 4.4e-5 off the
-        // float64 ones (3e-5 is enough at 256), and w/scale as far as 2.6e-4 from the tie it flips at
-        int rowsDiverged = assertAgreesUpToTies(name, got, ref, out, in, 1e-4, 1e-3);
-        // a row of 960 codes meets a tie about 4 times as often as one of 256, so the bound is out/8, not out/16
-        assertTrue(rowsDiverged <= out / 8, name + ": " + rowsDiverged + " of " + out + " rows diverged at ties");
+        // blocks of U of one loop block (every block pulled, no push), of 384 (pulls, and pushes inside; the last
+        // block of U is partial) and the default, which at 960 inputs is one block: the whole U, pushes only
+        for (int pull : new int[] {128, 384, GptqSolver.PULL_COLUMNS}) {
+            QuantizedLinear got = new GptqSolver(cfg, true, pull).quantize(name, layer.weight, out, in, layer.hessian);
+            String what = name + ", blocks of U of " + new GptqSolver(cfg, true, pull).outerBlock(in);
+            assertArrayEquals(ref.gIdx, got.gIdx(), "g_idx");
+            // U's float32 error grows with its width: at 960 inputs scales of dynamic groups are up to 5.2e-5 off the
+            // float64 ones (3e-5 is enough at 256), and w/scale as far as 2.6e-4 from the tie it flips at
+            int rowsDiverged = assertAgreesUpToTies(what, got, ref, out, in, 1e-4, 1e-3);
+            // a row of 960 codes meets a tie about 4 times as often as one of 256, so the bound is out/8, not out/16
+            assertTrue(rowsDiverged <= out / 8, what + ": " + rowsDiverged + " of " + out + " rows diverged at ties");
+        }
     }
 
     static Stream<Arguments> manyBlockConfigs() {
@@ -104,6 +110,10 @@ class GptqSolverTest {
                 Arguments.of("g32", 32, false, false, true),
                 Arguments.of("g64-asym", 64, false, false, false),
                 Arguments.of("g320-wider-than-a-block", 320, false, false, true),
+                // groups of 96 straddle blocks of 128 (blocks of U of 384); one of 480 makes U one block of all 960
+                Arguments.of("g96-straddles-blocks", 96, false, false, true),
+                Arguments.of("desc_act-g96-asym", 96, true, false, false),
+                Arguments.of("g480-whole-u", 480, false, false, true),
                 Arguments.of("desc_act-g32", 32, true, false, true),
                 Arguments.of("static-desc_act-g64", 64, true, true, true));
     }

@@ -5,6 +5,7 @@ import zq.formats.LayerLayout;
 import zq.formats.LinearRef;
 import zq.formats.ModelConfig;
 import zq.formats.ModelLayout;
+import zq.gptq.GptqSolver;
 import zq.runtime.InputGroup;
 import zq.runtime.InputGroup.Kind;
 
@@ -17,9 +18,12 @@ import zq.runtime.InputGroup.Kind;
  *       did not fit the stage budget ({@link #forwardsPerLayer}); without it twice (dense for the Hessians, quantised
  *       for the outputs);</li>
  *   <li>Hessians: T·n² per input group of width n (ssyrk computes one triangle);</li>
- *   <li>solves: 2n³/3 per Hessian (one Cholesky, one triangular inverse, shared by the Linears that read the same
- *       input) plus out·n² per Linear for the error propagation of the column loop.</li>
+ *   <li>solves: per Hessian, its factorisation ({@link GptqSolver#factorFlops}: n³/3 for the Cholesky and a few
+ *       percent for U's diagonal blocks and the pulls, shared by the Linears that read the same input), plus out·n²
+ *       per Linear for the error propagation of the column loop.</li>
  * </ul>
+ * The README's quantize target was set in a count with 2n³/3 per Hessian instead (one Cholesky and the triangular
+ * inverse that forms the whole of U); {@link #wholeInverseSolveFlops} is the solves in that count.
  *
  * @param layers            decoder layers
  * @param tokens            calibration tokens
@@ -27,11 +31,15 @@ import zq.runtime.InputGroup.Kind;
  * @param hessianFlops      all layers' Hessian accumulation
  * @param solveFlops        all layers' factorisations and column loops
  * @param forwardsPerLayer  forward work per layer in units of one forward of the layer
+ * @param wholeInverseSolveFlops all layers' solves had each factorisation formed the whole of U (2n³/3)
  */
 public record WorkEstimate(int layers, long tokens, double forwardFlops, double hessianFlops, double solveFlops,
-                           double forwardsPerLayer) {
+                           double forwardsPerLayer, double wholeInverseSolveFlops) {
 
     public double totalFlops() { return forwardFlops + hessianFlops + solveFlops; }
+
+    /** {@link #totalFlops} with the solves counted as {@link #wholeInverseSolveFlops}. */
+    public double wholeInverseTotalFlops() { return forwardFlops + hessianFlops + wholeInverseSolveFlops; }
 
     /** Seconds at {@code flopsPerSecond}. */
     public double seconds(double flopsPerSecond) { return totalFlops() / flopsPerSecond; }
@@ -60,15 +68,19 @@ public record WorkEstimate(int layers, long tokens, double forwardFlops, double 
                 }
             }
         }
-        double hessian = 0, solve = 0;
+        double hessian = 0, solve = 0, wholeInverse = 0;
+        GptqSolver solver = new GptqSolver(options.gptq());
         for (InputGroup g : InputGroup.of(layer)) {
             double n = g.inFeatures();
             hessian += tokens * n * n;
-            solve += 2 * n * n * n / 3;
-            for (LinearRef l : g.linears()) solve += (double) l.outFeatures() * n * n;
+            double loop = 0;
+            for (LinearRef l : g.linears()) loop += (double) l.outFeatures() * n * n;
+            solve += solver.factorFlops(g.inFeatures()) + loop;
+            wholeInverse += 2 * n * n * n / 3 + loop;
         }
         int layers = layout.layers().size();
-        return new WorkEstimate(layers, tokens, layers * forwards * once, layers * hessian, layers * solve, forwards);
+        return new WorkEstimate(layers, tokens, layers * forwards * once, layers * hessian, layers * solve, forwards,
+                layers * wholeInverse);
     }
 
     /** Whether the input of a group of this width, for all tokens, fits the stage budget (fp32). */

@@ -32,6 +32,19 @@ public final class Blas {
     }
 
     /**
+     * B = L·B in place, with L the lower triangle (diagonal included) of the square matrix {@code lower}; its strictly
+     * upper triangle is not read. Half the work of a gemm by a full square, and no copy of B.
+     */
+    public static void triangularMultiplyLower(OffHeapMatrix lower, OffHeapMatrix b) {
+        if (lower.rows() != lower.cols() || lower.rows() != b.rows()) {
+            throw new IllegalArgumentException("trmm shapes do not match: L " + lower.rows() + "x" + lower.cols() + ", B "
+                    + b.rows() + "x" + b.cols());
+        }
+        openblas.cblas_strmm(openblas.CblasRowMajor, openblas.CblasLeft, openblas.CblasLower, openblas.CblasNoTrans,
+                openblas.CblasNonUnit, b.rows(), b.cols(), 1f, lower.at(0, 0), lower.ld(), b.at(0, 0), b.ld());
+    }
+
+    /**
      * The lower triangle of C = alpha·Aᵀ·A + beta·C (C is n×n, A is t×n), via ssyrk: half the work of a gemm.
      * The strictly upper triangle of C is not touched.
      */

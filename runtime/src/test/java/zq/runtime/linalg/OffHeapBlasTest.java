@@ -85,6 +85,29 @@ class OffHeapBlasTest {
     }
 
     @Test
+    void trmmMultipliesAViewByTheLowerTriangleOfAnotherInPlace() {
+        // B[1:5, 2:8] = L·B[1:5, 2:8], L the lower triangle of A[1:5, 1:5]; the garbage above A's diagonal is not read
+        int n = 9;
+        float[] a = random(7 * 7, 8);
+        float[] b0 = random(6 * n, 9);
+        try (OffHeapMatrix am = OffHeapMatrix.copyOf(a, 7, 7);
+             OffHeapMatrix bm = OffHeapMatrix.copyOf(b0, 6, n)) {
+            Blas.triangularMultiplyLower(am.view(1, 1, 4, 4), bm.view(1, 2, 4, 6));
+            for (int i = 0; i < 6; i++) {
+                for (int j = 0; j < n; j++) {
+                    double want = b0[i * n + j];
+                    if (i >= 1 && i < 5 && j >= 2 && j < 8) {
+                        want = 0;
+                        for (int k = 0; k <= i - 1; k++) want += (double) a[(1 + i - 1) * 7 + 1 + k] * b0[(1 + k) * n + j];
+                    }
+                    assertEquals(want, bm.get(i, j), 1e-5, "at " + i + "," + j);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> Blas.triangularMultiplyLower(am.view(0, 0, 3, 3), bm));
+        }
+    }
+
+    @Test
     void viewsAndRowsAreBoundsChecked() {
         try (OffHeapMatrix m = OffHeapMatrix.zeros(4, 5)) {
             assertThrows(IndexOutOfBoundsException.class, () -> m.view(2, 0, 3, 5));
