@@ -169,8 +169,9 @@ public final class GptqSolver {
         double loss;
         int block = Math.min(config.blockSize(), in);
         OffHeapMatrix factor = h.factor();
-        try (OffHeapMatrix w = OffHeapMatrix.zeros(out, in);
-             OffHeapMatrix err = OffHeapMatrix.zeros(out, block)) {
+        // every row of w is written below, and err's first columns by each block before they are read
+        try (OffHeapMatrix w = OffHeapMatrix.uninitialized(out, in);
+             OffHeapMatrix err = OffHeapMatrix.uninitialized(out, block)) {
             IntStream.range(0, (out + BlockState.LANES - 1) / BlockState.LANES).parallel().forEach(b -> {
                 float[] row = new float[in];
                 float[] permuted = new float[in];

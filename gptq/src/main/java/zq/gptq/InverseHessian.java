@@ -93,7 +93,7 @@ public final class InverseHessian implements AutoCloseable {
             throw new IllegalArgumentException(layer + ": mean(diag H) = " + meanDiag + "; a Hessian of layer inputs has a positive diagonal");
         }
         int[] perm = descAct ? descendingOrder(diag) : IntStream.range(0, n).toArray();
-        OffHeapMatrix factor = OffHeapMatrix.zeros(n, n);
+        OffHeapMatrix factor = OffHeapMatrix.uninitialized(n, n); // its lower triangle is loaded below, the rest never read
         try {
             double fraction = dampPercent;
             for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {

@@ -58,7 +58,7 @@ public final class NativeWorkspace implements AutoCloseable {
         OffHeapMatrix buf = slots.get(slot);
         if (buf == null || buf.size() < (long) rows * cols) {
             if (buf != null) buf.close();
-            buf = OffHeapMatrix.zeros(rows, cols);
+            buf = OffHeapMatrix.uninitialized(rows, cols);
             slots.put(slot, buf);
         }
         return buf.reshape(rows, cols);

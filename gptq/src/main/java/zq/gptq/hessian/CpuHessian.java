@@ -17,7 +17,7 @@ public final class CpuHessian extends RunningHessian {
     protected void accumulateLower(float[] x, int rows, float alpha, float beta) {
         if (batch == null || batch.rows() < rows) {
             if (batch != null) batch.close();
-            batch = OffHeapMatrix.zeros(rows, n);
+            batch = OffHeapMatrix.uninitialized(rows, n); // written whole before each product
         }
         OffHeapMatrix xs = batch.view(0, 0, rows, n);
         xs.write(x);
