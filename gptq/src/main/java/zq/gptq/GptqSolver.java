@@ -104,6 +104,13 @@ public final class GptqSolver {
         return InverseHessian.of(layer, hessian, in, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS, outerBlock(in));
     }
 
+    /** As {@link #factor(String, float[], int)}, from H's lower triangle in native memory (not modified). */
+    public InverseHessian factor(String layer, OffHeapMatrix lowerHessian) {
+        int in = lowerHessian.rows();
+        config.checkInFeatures(layer, in);
+        return InverseHessian.of(layer, lowerHessian, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS, outerBlock(in));
+    }
+
     /**
      * Columns per block of U that the factorisation keeps ({@link InverseHessian}): the loop pulls each such block by
      * the columns before it, then walks it in loop blocks ({@link GptqConfig#blockSize()}) and pushes each loop block's

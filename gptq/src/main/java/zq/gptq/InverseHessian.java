@@ -60,13 +60,11 @@ public final class InverseHessian implements AutoCloseable {
      * the damping is doubled and the factorisation retried from the undamped H, at most {@code maxAttempts} times.
      *
      * @param layer        name used in error messages
-     * @param hessian      H, [n][n] row-major, symmetric (only its lower triangle after permutation is read); not modified
+     * @param hessian      H, [n][n] row-major, symmetric; not modified
      * @param blockColumns columns per block of the loop that will read it (the last block may be shorter)
      */
     public static InverseHessian of(String layer, float[] hessian, int n, boolean descAct, double dampPercent, int maxAttempts,
                                     int blockColumns) {
-        long t0 = System.nanoTime();
-        if (blockColumns <= 0) throw new IllegalArgumentException(layer + ": block of " + blockColumns + " columns");
         if ((long) n * n != hessian.length) {
             throw new IllegalArgumentException(layer + ": Hessian has " + hessian.length + " elements, expected " + n + "x" + n);
         }
@@ -75,12 +73,31 @@ public final class InverseHessian implements AutoCloseable {
                 throw new IllegalArgumentException(layer + ": Hessian holds " + hessian[i] + " at [" + (i / n) + "][" + (i % n) + "]");
             }
         }
+        try (OffHeapMatrix lower = OffHeapMatrix.copyOf(hessian, n, n)) {
+            return of(layer, lower, descAct, dampPercent, maxAttempts, blockColumns);
+        }
+    }
+
+    /**
+     * As {@link #of(String, float[], int, boolean, double, int, int)}, from H's lower triangle (diagonal included) in
+     * native memory, as the CPU accumulator leaves it: its upper triangle is never read, and H never needs a copy on
+     * the Java heap (0.7 GB at 7B's intermediate width).
+     *
+     * @param lower H's lower triangle, n×n; not modified
+     */
+    public static InverseHessian of(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent, int maxAttempts,
+                                    int blockColumns) {
+        long t0 = System.nanoTime();
+        if (blockColumns <= 0) throw new IllegalArgumentException(layer + ": block of " + blockColumns + " columns");
+        int n = lower.rows();
+        if (lower.cols() != n) throw new IllegalArgumentException(layer + ": Hessian is " + n + "x" + lower.cols() + ", not square");
+        checkFiniteLower(layer, lower);
         boolean[] dead = new boolean[n];
         float[] diag = new float[n];
         int deadCount = 0;
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            diag[i] = hessian[i * n + i];
+            diag[i] = lower.get(i, i);
             if (diag[i] == 0f) {
                 dead[i] = true;
                 diag[i] = 1f;
@@ -98,7 +115,7 @@ public final class InverseHessian implements AutoCloseable {
             double fraction = dampPercent;
             for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {
                 float damp = (float) (fraction * meanDiag);
-                loadReversedLower(hessian, n, perm, dead, damp, factor);
+                loadReversedLower(lower, perm, dead, damp, factor);
                 if (Lapack.choleskyLower(factor) == 0 && positiveFiniteDiagonal(factor, 0, n)) {
                     reflectLower(factor); // Rᵀ
                     if (invertDiagonalBlocks(factor, blockColumns)) {
@@ -114,6 +131,21 @@ public final class InverseHessian implements AutoCloseable {
             factor.close();
             throw e;
         }
+    }
+
+    private static void checkFiniteLower(String layer, OffHeapMatrix lower) {
+        int n = lower.rows();
+        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(band -> {
+            float[] row = new float[n];
+            for (int i = band * TILE; i < Math.min(n, (band + 1) * TILE); i++) {
+                lower.readRow(i, 0, row, 0, i + 1);
+                for (int j = 0; j <= i; j++) {
+                    if (!Float.isFinite(row[j])) {
+                        throw new IllegalArgumentException(layer + ": Hessian holds " + row[j] + " at [" + i + "][" + j + "]");
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -137,18 +169,36 @@ public final class InverseHessian implements AutoCloseable {
         return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
     }
 
-    /** The lower triangle of J·Hp·J, Hp[i][j] = H[perm i][perm j] with dead diagonals 1 and {@code damp} on the diagonal. */
-    private static void loadReversedLower(float[] hessian, int n, int[] perm, boolean[] dead, float damp, OffHeapMatrix factor) {
+    /**
+     * The lower triangle of J·Hp·J, Hp[i][j] = H[perm i][perm j] with dead diagonals 1 and {@code damp} on the
+     * diagonal, read from H's lower triangle. Without a permutation that is H's lower triangle copied as it is and
+     * reflected (J·H·J at (n−1−b, n−1−a) is H[b][a], {@link #reflectLower}); with one, a gather of H[max][min].
+     */
+    private static void loadReversedLower(OffHeapMatrix lower, int[] perm, boolean[] dead, float damp, OffHeapMatrix factor) {
+        int n = lower.rows();
+        boolean identity = true;
+        for (int i = 0; i < n && identity; i++) identity = perm[i] == i;
+        boolean copy = identity;
         IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(band -> {
             float[] row = new float[n];
             for (int i = band * TILE; i < Math.min(n, (band + 1) * TILE); i++) {
-                int pi = perm[n - 1 - i];
-                int src = pi * n;
-                for (int j = 0; j < i; j++) row[j] = hessian[src + perm[n - 1 - j]];
-                row[i] = (dead[pi] ? 1f : hessian[src + pi]) + damp;
+                if (copy) {
+                    lower.readRow(i, 0, row, 0, i + 1);
+                } else {
+                    int pi = perm[n - 1 - i];
+                    for (int j = 0; j < i; j++) {
+                        int pj = perm[n - 1 - j];
+                        row[j] = pi >= pj ? lower.get(pi, pj) : lower.get(pj, pi);
+                    }
+                }
                 factor.writeRow(i, 0, row, 0, i + 1);
             }
         });
+        if (copy) reflectLower(factor);
+        for (int i = 0; i < n; i++) {
+            int p = perm[n - 1 - i];
+            factor.set(i, i, (dead[p] ? 1f : lower.get(p, p)) + damp);
+        }
     }
 
     private static boolean positiveFiniteDiagonal(OffHeapMatrix m, int from, int to) {

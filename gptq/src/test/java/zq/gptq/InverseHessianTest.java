@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import zq.runtime.linalg.OffHeapMatrix;
 
 /**
  * The factored H⁻¹ = UᵀU (one Cholesky of the reversed matrix, U's diagonal blocks, and the pulls C_S = R[&lt;S,S]·U[S,S]
@@ -189,6 +190,26 @@ class InverseHessianTest {
         assertTrue(diff / scale > 0.1, "the previous block's U would pass: " + diff / scale);
         try (InverseHessian f = InverseHessian.of("t", small.hessian, n, false, 0.01, 24, block)) {
             assertTrue(relativeError(f, u) < TOLERANCE);
+        }
+    }
+
+    /**
+     * From a native lower triangle whose upper triangle is NaN: nothing reads it (the finiteness check would refuse
+     * it, and a NaN reaching the factorisation would fail the comparison), both for the copy-and-reflect load without
+     * act-order and for the gather with it.
+     */
+    @Test
+    void theUpperTriangleOfANativeHessianIsNeverRead() {
+        float[] lower = LAYER.hessian.clone();
+        for (int i = 0; i < N; i++) for (int j = i + 1; j < N; j++) lower[i * N + j] = Float.NaN;
+        for (boolean descAct : new boolean[]{false, true}) {
+            try (OffHeapMatrix m = OffHeapMatrix.copyOf(lower, N, N);
+                 InverseHessian h = InverseHessian.of("t", m, descAct, 0.01, 24, 96)) {
+                double[][] u = ReferenceGptq.upperCholeskyOfInverse(prepared(LAYER.hessian, N, h.permutation(),
+                        meanDiagDamp(LAYER.hessian, N, 0.01)));
+                double err = relativeError(h, u);
+                assertTrue(err < TOLERANCE, "descAct " + descAct + ": relative error " + err);
+            }
         }
     }
 }

@@ -5,7 +5,8 @@ import zq.runtime.linalg.OffHeapMatrix;
 
 /** H through OpenBLAS ssyrk on native memory: only the lower triangle is computed. */
 public final class CpuHessian extends RunningHessian {
-    private final OffHeapMatrix h;
+    /** H's lower triangle; null once {@link #takeLowerTriangle} handed it over. */
+    private OffHeapMatrix h;
     private OffHeapMatrix batch;
 
     public CpuHessian(int features) {
@@ -15,20 +16,37 @@ public final class CpuHessian extends RunningHessian {
 
     @Override
     protected void accumulateLower(float[] x, int rows, float alpha, float beta) {
+        OffHeapMatrix m = matrix();
         if (batch == null || batch.rows() < rows) {
             if (batch != null) batch.close();
             batch = OffHeapMatrix.uninitialized(rows, n); // written whole before each product
         }
         OffHeapMatrix xs = batch.view(0, 0, rows, n);
         xs.write(x);
-        Blas.syrkLowerAtA(alpha, xs, beta, h);
+        Blas.syrkLowerAtA(alpha, xs, beta, m);
     }
 
     @Override
     public float[] hessian() {
-        float[] a = h.toArray();
+        float[] a = matrix().toArray();
         // ssyrk leaves the upper triangle as it was (zero); only the lower one is H
         return mirrorLower(a, n);
+    }
+
+    @Override
+    public OffHeapMatrix takeLowerTriangle() {
+        OffHeapMatrix m = matrix();
+        h = null;
+        if (batch != null) {
+            batch.close();
+            batch = null;
+        }
+        return m;
+    }
+
+    private OffHeapMatrix matrix() {
+        if (h == null) throw new IllegalStateException("the Hessian was already taken from this accumulator");
+        return h;
     }
 
     @Override
@@ -38,7 +56,7 @@ public final class CpuHessian extends RunningHessian {
 
     @Override
     public void close() {
-        h.close();
+        if (h != null) h.close();
         if (batch != null) batch.close();
     }
 }

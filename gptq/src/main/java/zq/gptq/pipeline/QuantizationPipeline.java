@@ -189,7 +189,11 @@ public final class QuantizationPipeline implements AutoCloseable {
             quantizeStaged(layout, steps, solver, packed, reports);
         } else {
             Map<Kind, Hessian> h = denseHessians(layout, steps);
-            for (InputGroup g : InputGroup.of(layout)) solveGroup(steps, g, h.get(g.kind()), solver, packed, reports);
+            try {
+                for (InputGroup g : InputGroup.of(layout)) solveGroup(steps, g, h.get(g.kind()), solver, packed, reports);
+            } finally {
+                h.values().forEach(Hessian::close);
+            }
             for (Chunk c : chunks) {
                 for (Kind k : Kind.values()) countStep(layout, k, c);
                 try (var t = times.time(Phase.FORWARD)) {
@@ -200,25 +204,31 @@ public final class QuantizationPipeline implements AutoCloseable {
     }
 
     /**
-     * A finished Hessian and the tokens it averages over. The matrix is handed to the factorisation once and not kept
-     * (an intermediate-wide one is 0.7 GB at 7B width), so that it is garbage while the group's Linears are solved.
+     * A finished Hessian (its lower triangle, native) and the tokens it averages over. The matrix is handed to the
+     * factorisation once and freed right after it (an intermediate-wide one is 0.7 GB at 7B width); close frees it if
+     * it was never factored.
      */
-    private static final class Hessian {
-        private float[] matrix;
+    private static final class Hessian implements AutoCloseable {
+        private OffHeapMatrix lower;
         private final long tokens;
 
-        Hessian(float[] matrix, long tokens) {
-            this.matrix = matrix;
+        Hessian(OffHeapMatrix lower, long tokens) {
+            this.lower = lower;
             this.tokens = tokens;
         }
 
         long tokens() { return tokens; }
 
-        float[] take() {
-            float[] m = matrix;
+        OffHeapMatrix take() {
+            OffHeapMatrix m = lower;
             if (m == null) throw new IllegalStateException("the Hessian was already factored");
-            matrix = null;
+            lower = null;
             return m;
+        }
+
+        @Override public void close() {
+            if (lower != null) lower.close();
+            lower = null;
         }
     }
 
@@ -255,7 +265,9 @@ public final class QuantizationPipeline implements AutoCloseable {
                 if (acc != null) acc.close();
             }
             kept = keeping;
-            solveGroup(steps, g, h, solver, packed, reports);
+            try (h) {
+                solveGroup(steps, g, h, solver, packed, reports);
+            }
         }
         for (int i = 0; i < chunks.size(); i++) advance(layout, steps, Kind.DOWN, chunks.get(i), kept, i);
     }
@@ -304,7 +316,12 @@ public final class QuantizationPipeline implements AutoCloseable {
             times.add(Phase.FORWARD, System.nanoTime() - t0 - (times.nanos(Phase.HESSIAN) - hessianBefore));
             steps.releaseNative();
             Map<Kind, Hessian> out = new EnumMap<>(Kind.class);
-            for (Map.Entry<Kind, HessianAccumulator> e : acc.entrySet()) out.put(e.getKey(), finish(e.getValue()));
+            try {
+                for (Map.Entry<Kind, HessianAccumulator> e : acc.entrySet()) out.put(e.getKey(), finish(e.getValue()));
+            } catch (RuntimeException e) {
+                out.values().forEach(Hessian::close);
+                throw e;
+            }
             return out;
         } finally {
             acc.values().forEach(HessianAccumulator::close);
@@ -313,7 +330,7 @@ public final class QuantizationPipeline implements AutoCloseable {
 
     private Hessian finish(HessianAccumulator acc) {
         try (var t = times.time(Phase.HESSIAN)) {
-            return new Hessian(acc.hessian(), acc.tokens());
+            return new Hessian(acc.takeLowerTriangle(), acc.tokens());
         }
     }
 
@@ -339,7 +356,9 @@ public final class QuantizationPipeline implements AutoCloseable {
 
     private InverseHessian timedFactor(GptqSolver solver, InputGroup g, Hessian h) {
         try (var t = times.time(Phase.SOLVE)) {
-            return solver.factor(g.linears().get(0).prefix(), h.take(), g.inFeatures());
+            try (OffHeapMatrix lower = h.take()) {
+                return solver.factor(g.linears().get(0).prefix(), lower);
+            }
         }
     }
 

@@ -97,6 +97,33 @@ class HessianTest {
     }
 
     /**
+     * The lower triangle handed over for the factorisation is the accumulated H (against float64), the accumulator
+     * takes no batch after it, and closing both frees the matrix once (the accumulator no longer owns it).
+     */
+    @Test
+    void theCpuAccumulatorHandsOverItsLowerTriangle() {
+        float[][] xs = batches(3);
+        double[] want = float64Hessian(xs);
+        HessianAccumulator cpu = HessianBackend.CPU.open(FEATURES);
+        for (float[] x : xs) cpu.add(x, x.length / FEATURES, FEATURES);
+        try (zq.runtime.linalg.OffHeapMatrix lower = cpu.takeLowerTriangle()) {
+            float[] got = lower.toArray();
+            double maxDiff = 0, maxRef = 0;
+            for (int i = 0; i < FEATURES; i++) {
+                for (int j = 0; j <= i; j++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(got[i * FEATURES + j] - want[i * FEATURES + j]));
+                    maxRef = Math.max(maxRef, Math.abs(want[i * FEATURES + j]));
+                }
+            }
+            // the same float32 ssyrk as cpuMatchesFloat64RunningAverage, so the same tolerance
+            assertTrue(maxDiff / maxRef < 1e-5, "lower triangle vs float64: " + maxDiff / maxRef);
+            IllegalStateException after = assertThrows(IllegalStateException.class, () -> cpu.add(xs[0], BATCHES[0], FEATURES));
+            assertTrue(after.getMessage().contains("already taken"), after.getMessage());
+            cpu.close();
+        }
+    }
+
+    /**
      * The OpenCL devices. Without any, the calling test fails (CI installs POCL), unless the developer
      * set ZQ_ALLOW_NO_OPENCL=1, which turns the failure into a skip.
      */
