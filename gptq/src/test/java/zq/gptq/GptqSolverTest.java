@@ -99,8 +99,10 @@ class GptqSolverTest {
             // U's float32 error grows with its width: at 960 inputs scales of dynamic groups are up to 5.2e-5 off the
             // float64 ones (3e-5 is enough at 256), and w/scale as far as 2.6e-4 from the tie it flips at
             int rowsDiverged = assertAgreesUpToTies(what, got, ref, out, in, 1e-4, 1e-3);
-            // a row of 960 codes meets a tie about 4 times as often as one of 256, so the bound is out/8, not out/16
-            assertTrue(rowsDiverged <= out / 8, what + ": " + rowsDiverged + " of " + out + " rows diverged at ties");
+            // a row of 960 codes meets a tie about 4 times as often as one of 256, so the bound is out/6, not out/16;
+            // which rows flip depends on the BLAS kernels' rounding: at most 6 of 48 with OpenBLAS's AVX2 kernels,
+            // 7 with its AVX-512 ones (desc_act-g32, blocks of 128). Each diverged row was checked above to be at a tie
+            assertTrue(rowsDiverged <= out / 6, what + ": " + rowsDiverged + " of " + out + " rows diverged at ties");
         }
     }
 

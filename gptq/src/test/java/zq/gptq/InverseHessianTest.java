@@ -195,8 +195,8 @@ class InverseHessianTest {
 
     /**
      * From a native lower triangle whose upper triangle is NaN: nothing reads it (the finiteness check would refuse
-     * it, and a NaN reaching the factorisation would fail the comparison), both for the copy-and-reflect load without
-     * act-order and for the gather with it.
+     * it, and a NaN reaching the factorisation would fail the comparison), both for the anti-diagonal reflection
+     * without act-order and for the gather with it.
      */
     @Test
     void theUpperTriangleOfANativeHessianIsNeverRead() {
@@ -210,6 +210,29 @@ class InverseHessianTest {
                 double err = relativeError(h, u);
                 assertTrue(err < TOLERANCE, "descAct " + descAct + ": relative error " + err);
             }
+        }
+    }
+
+    /**
+     * The out-of-place reflection against the plain definition dst[a][b] = src[n−1−b][n−1−a], at a width of three
+     * tiles with a short last one (so tiles off the diagonal and a partial diagonal tile are both met), from a
+     * source whose strictly upper triangle is NaN: any read of it would show as a NaN below dst's diagonal.
+     * Values are copied, not computed, so they must be equal exactly.
+     */
+    @Test
+    void theAntiDiagonalReflectionIsTheDefinitionAndReadsOnlyTheLowerTriangle() {
+        int n = 300;
+        float[] src = new float[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) src[i * n + j] = j <= i ? i * 1000f + j : Float.NaN;
+        try (OffHeapMatrix s = OffHeapMatrix.copyOf(src, n, n); OffHeapMatrix d = OffHeapMatrix.zeros(n, n)) {
+            InverseHessian.antiTransposeLower(s, d);
+            for (int a = 0; a < n; a++) {
+                for (int b = 0; b <= a; b++) {
+                    assertEquals((n - 1 - b) * 1000f + (n - 1 - a), d.get(a, b), "dst[" + a + "][" + b + "]");
+                }
+            }
+            // what a plain copy of the triangle would have left there: a different value
+            assertTrue(d.get(1, 0) != src[n], "dst[1][0] is src[1][0]: not reflected");
         }
     }
 }

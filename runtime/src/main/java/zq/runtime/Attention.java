@@ -28,6 +28,14 @@ public final class Attention {
     private final Rope rope;
     private final NativeWorkspace workspace;
     private final int slidingWindow; // keys a query may see, itself included; MAX_VALUE for full causal attention
+    /**
+     * Heap scratch of {@link #attendGroup}, kept from call to call like the workspace's native buffers (this class is
+     * used by one thread at a time, as its workspace is). At 7B width a window's gathered queries and its score block
+     * are 1 MB each, which G1 allocates as humongous objects; allocated afresh for every KV head of every window they
+     * were 256 humongous allocations per 4096-row chunk, and the collections they set off ran on the cores sgemm
+     * was using.
+     */
+    private float[] queries = new float[0], probabilities = new float[0], mixedRows = new float[0];
 
     /** @param workspace native memory for the score and mixing gemms */
     public Attention(ModelConfig c, NativeWorkspace workspace) {
@@ -101,17 +109,18 @@ public final class Attention {
      */
     private void attendGroup(float[] q, float[] out, int row0, int n, int start, LayerKv cache, int g) {
         int group = heads / kvHeads, qWidth = heads * headDim, span = group * headDim, end = start + n;
-        float[] gathered = new float[n * span];
+        float[] gathered = queries = grown(queries, n * span);
         for (int t = 0; t < n; t++) System.arraycopy(q, (row0 + t) * qWidth + g * span, gathered, t * span, span);
-        OffHeapMatrix qg = workspace.copyIn("attention-q", gathered, n * group, headDim);
+        OffHeapMatrix qg = workspace.matrix("attention-q", n * group, headDim);
+        qg.write(gathered, 0);
         OffHeapMatrix kg = cache.keys(g, end), vg = cache.values(g, end);
         int blockRows = Math.min(n, QUERY_BLOCK) * group;
-        float[] p = new float[0], mixed = new float[blockRows * headDim];
+        float[] mixed = mixedRows = grown(mixedRows, blockRows * headDim);
         for (int t0 = start; t0 < end; t0 += QUERY_BLOCK) {
             int t1 = Math.min(end, t0 + QUERY_BLOCK);
             int k0 = (int) Math.max(0, (long) t0 - slidingWindow + 1);
             int nq = (t1 - t0) * group, nk = t1 - k0;
-            if ((long) nq * nk > p.length) p = new float[nq * nk];
+            float[] p = probabilities = grown(probabilities, nq * nk);
             OffHeapMatrix scores = workspace.matrix("attention-scores", nq, nk);
             Blas.gemm(scale, qg.view((t0 - start) * group, 0, nq, headDim), false, kg.view(k0, 0, nk, headDim), true, 0f, scores);
             scores.read(p, 0);
@@ -128,6 +137,11 @@ public final class Attention {
             o.read(mixed, 0);
             for (int t = t0; t < t1; t++) System.arraycopy(mixed, (t - t0) * span, out, (row0 + t - start) * qWidth + g * span, span);
         }
+    }
+
+    /** A buffer of at least {@code size} floats: {@code buffer} itself when it is large enough. */
+    private static float[] grown(float[] buffer, int size) {
+        return buffer.length >= size ? buffer : new float[size];
     }
 
     /** Score rows below this are normalised on the calling thread: a decoded token has only G of them. */
