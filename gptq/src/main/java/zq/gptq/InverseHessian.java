@@ -202,8 +202,9 @@ public final class InverseHessian implements AutoCloseable {
     /**
      * dst[a][b] = src[n−1−b][n−1−a] for every a ≥ b: the anti-diagonal reflection maps the lower triangle onto
      * itself, so src's strictly upper triangle is never read. Out of place, one read and one write of each tile:
-     * copying the triangle and then reflecting it in place ({@link #reflectLower}) passed over it three times, and
-     * at n = 13056 took 1.3 s per layer of the 7B benchmark's 5.2 s of factorisations.
+     * copying the triangle and then reflecting it in place ({@link #reflectLower}) passed over it three times. At
+     * n = 13056 alone on the machine that took 0.38 s against this one's 0.16 s; inside the 7B benchmark, where fresh
+     * pages and the other work compete, the load had been 1.3 s per layer of its 5.2 s of factorisations.
      */
     static void antiTransposeLower(OffHeapMatrix src, OffHeapMatrix dst) {
         int n = src.rows();
