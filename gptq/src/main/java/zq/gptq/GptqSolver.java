@@ -104,11 +104,20 @@ public final class GptqSolver {
         return InverseHessian.of(layer, hessian, in, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS, outerBlock(in));
     }
 
-    /** As {@link #factor(String, float[], int)}, from H's lower triangle in native memory (not modified). */
+    /**
+     * As {@link #factor(String, float[], int)}, from H's lower triangle in native memory, which is handed over
+     * ({@link InverseHessian#ofOwned}: without act-order the factor is made in its memory); closed on failure too.
+     */
     public InverseHessian factor(String layer, OffHeapMatrix lowerHessian) {
         int in = lowerHessian.rows();
-        config.checkInFeatures(layer, in);
-        return InverseHessian.of(layer, lowerHessian, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS, outerBlock(in));
+        try {
+            config.checkInFeatures(layer, in);
+        } catch (RuntimeException e) {
+            lowerHessian.close();
+            throw e;
+        }
+        return InverseHessian.ofOwned(layer, lowerHessian, config.descAct(), config.dampPercent(), MAX_DAMP_ATTEMPTS,
+                outerBlock(in));
     }
 
     /**

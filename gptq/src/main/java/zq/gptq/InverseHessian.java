@@ -73,9 +73,7 @@ public final class InverseHessian implements AutoCloseable {
                 throw new IllegalArgumentException(layer + ": Hessian holds " + hessian[i] + " at [" + (i / n) + "][" + (i % n) + "]");
             }
         }
-        try (OffHeapMatrix lower = OffHeapMatrix.copyOf(hessian, n, n)) {
-            return of(layer, lower, descAct, dampPercent, maxAttempts, blockColumns);
-        }
+        return ofOwned(layer, OffHeapMatrix.copyOf(hessian, n, n), descAct, dampPercent, maxAttempts, blockColumns);
     }
 
     /**
@@ -87,6 +85,38 @@ public final class InverseHessian implements AutoCloseable {
      */
     public static InverseHessian of(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent, int maxAttempts,
                                     int blockColumns) {
+        return factor(layer, lower, false, descAct, dampPercent, maxAttempts, blockColumns);
+    }
+
+    /**
+     * As {@link #of(String, OffHeapMatrix, boolean, double, int, int)}, but {@code lower} is handed over: without
+     * act-order the factorisation runs in its own memory, so H and its factor are never native at once (at 7B's
+     * intermediate width that was 0.65 GB on top of the native peak, docs/memory.md). A retry at higher damping needs
+     * the undamped J·H·J again; it is kept in the strictly upper triangle, which neither LAPACK's {@code spotrf} nor
+     * the steps after it read or write ({@code aRetryInPlaceFindsTheUndampedMatrixAgain} checks both). With act-order
+     * the gather needs H whole while it writes, so the factor gets memory of its own and {@code lower} is closed.
+     *
+     * @param lower H's lower triangle, n×n; owned by the result from here on (closed on failure)
+     */
+    public static InverseHessian ofOwned(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent,
+                                         int maxAttempts, int blockColumns) {
+        return factor(layer, lower, true, descAct, dampPercent, maxAttempts, blockColumns);
+    }
+
+    private static InverseHessian factor(String layer, OffHeapMatrix lower, boolean owned, boolean descAct,
+                                         double dampPercent, int maxAttempts, int blockColumns) {
+        try {
+            InverseHessian h = factorChecked(layer, lower, owned, descAct, dampPercent, maxAttempts, blockColumns);
+            if (owned && h.factor != lower) lower.close();
+            return h;
+        } catch (RuntimeException e) {
+            if (owned) lower.close();
+            throw e;
+        }
+    }
+
+    private static InverseHessian factorChecked(String layer, OffHeapMatrix lower, boolean owned, boolean descAct,
+                                                double dampPercent, int maxAttempts, int blockColumns) {
         long t0 = System.nanoTime();
         if (blockColumns <= 0) throw new IllegalArgumentException(layer + ": block of " + blockColumns + " columns");
         int n = lower.rows();
@@ -110,6 +140,11 @@ public final class InverseHessian implements AutoCloseable {
             throw new IllegalArgumentException(layer + ": mean(diag H) = " + meanDiag + "; a Hessian of layer inputs has a positive diagonal");
         }
         int[] perm = descAct ? descendingOrder(diag) : IntStream.range(0, n).toArray();
+        boolean identity = true;
+        for (int i = 0; i < n && identity; i++) identity = perm[i] == i;
+        if (owned && identity) {
+            return factorInPlace(layer, lower, dead, deadCount, diag, meanDiag, dampPercent, maxAttempts, blockColumns, t0);
+        }
         OffHeapMatrix factor = OffHeapMatrix.uninitialized(n, n); // its lower triangle is loaded below, the rest never read
         try {
             double fraction = dampPercent;
@@ -131,6 +166,69 @@ public final class InverseHessian implements AutoCloseable {
             factor.close();
             throw e;
         }
+    }
+
+    /**
+     * The factorisation in H's own memory, without act-order: J·H·J by reflecting H's lower triangle in the
+     * anti-diagonal in place, a copy of it in the strictly upper triangle for retries, then as {@link #factorChecked}.
+     * The same values reach {@code spotrf} as from the out-of-place load, so the factor is the same to the bit.
+     *
+     * @param diag H's diagonal with dead inputs set to 1
+     */
+    private static InverseHessian factorInPlace(String layer, OffHeapMatrix m, boolean[] dead, int deadCount, float[] diag,
+                                                double meanDiag, double dampPercent, int maxAttempts, int blockColumns,
+                                                long t0) {
+        int n = m.rows();
+        reflectLower(m); // the lower triangle is now J·H·J's; the upper one holds whatever H's did, moved
+        mirror(m, true);
+        double fraction = dampPercent;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {
+            float damp = (float) (fraction * meanDiag);
+            if (attempt > 1) mirror(m, false);
+            for (int i = 0; i < n; i++) m.set(i, i, diag[n - 1 - i] + damp);
+            if (Lapack.choleskyLower(m) == 0 && positiveFiniteDiagonal(m, 0, n)) {
+                reflectLower(m); // Rᵀ; the copy above the diagonal is reflected too, onto the upper triangle again
+                if (invertDiagonalBlocks(m, blockColumns)) {
+                    carryPanels(m, blockColumns);
+                    return new InverseHessian(n, dead, deadCount, IntStream.range(0, n).toArray(), fraction, damp, attempt,
+                            (System.nanoTime() - t0) / 1e9, blockColumns, m);
+                }
+                reflectLower(m); // the copy back where the retry reads it
+            }
+        }
+        throw new IllegalArgumentException(layer + ": H + damp·I is not positive definite even at damp_percent "
+                + fraction / 2 + " (" + maxAttempts + " attempts); the Hessian is not a Gram matrix");
+    }
+
+    /**
+     * Copies the strictly lower triangle onto the strictly upper one, transposed ({@code lowerToUpper}), or back; the
+     * diagonal is not touched. Each task reads the tiles of one row of tiles and writes those of the matching column
+     * (or the other way round), so no two tasks touch the same tile.
+     */
+    static void mirror(OffHeapMatrix m, boolean lowerToUpper) {
+        int n = m.rows();
+        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(ti -> {
+            int i0 = ti * TILE;
+            int ri = Math.min(TILE, n - i0);
+            float[] t = new float[TILE * TILE];
+            for (int j0 = 0; j0 <= i0; j0 += TILE) {
+                int rj = Math.min(TILE, n - j0);
+                boolean diagonal = j0 == i0;
+                // the lower tile is rows [i0, i0+ri) x cols [j0, j0+rj); its mirror image rows [j0, j0+rj) x cols [i0, i0+ri)
+                if (lowerToUpper) {
+                    float[] raw = m.view(i0, j0, ri, rj).toArray();
+                    for (int x = 0; x < ri; x++) for (int y = 0; y < rj; y++) t[y * ri + x] = raw[x * rj + y];
+                    for (int y = 0; y < rj; y++) {
+                        int from = diagonal ? y + 1 : 0;
+                        m.writeRow(j0 + y, i0 + from, t, y * ri + from, ri - from);
+                    }
+                } else {
+                    float[] raw = m.view(j0, i0, rj, ri).toArray();
+                    for (int y = 0; y < rj; y++) for (int x = 0; x < ri; x++) t[x * rj + y] = raw[y * ri + x];
+                    for (int x = 0; x < ri; x++) m.writeRow(i0 + x, j0, t, x * rj, diagonal ? x : rj);
+                }
+            }
+        });
     }
 
     private static void checkFiniteLower(String layer, OffHeapMatrix lower) {

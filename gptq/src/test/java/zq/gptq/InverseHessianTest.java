@@ -235,4 +235,96 @@ class InverseHessianTest {
             assertTrue(d.get(1, 0) != src[n], "dst[1][0] is src[1][0]: not reflected");
         }
     }
+
+    /** Every stored element of the factor (its lower triangle) of both, to the bit. */
+    private static void assertSameFactor(InverseHessian expected, InverseHessian actual, String what) {
+        int n = expected.features();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                float e = expected.factor().get(i, j), a = actual.factor().get(i, j);
+                if (Float.floatToIntBits(e) != Float.floatToIntBits(a)) {
+                    throw new AssertionError(what + ": factor[" + i + "][" + j + "] is " + a + ", out of place " + e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Factoring in the Hessian's own memory hands {@code spotrf} the same values as the out-of-place load, so the
+     * factor must be the same to the bit (a reflection that lost or moved an element would differ far more); the
+     * NaN upper triangle shows that the input's upper triangle is not read, only overwritten.
+     */
+    @Test
+    void theFactorMadeInTheHessiansMemoryIsTheOutOfPlaceOne() {
+        float[] lower = LAYER.hessian.clone();
+        for (int i = 0; i < N; i++) for (int j = i + 1; j < N; j++) lower[i * N + j] = Float.NaN;
+        for (int block : new int[]{64, 96, 256}) {
+            try (OffHeapMatrix m = OffHeapMatrix.copyOf(lower, N, N);
+                 InverseHessian outOfPlace = InverseHessian.of("t", m, false, 0.01, 24, block);
+                 InverseHessian inPlace = InverseHessian.ofOwned("t", OffHeapMatrix.copyOf(lower, N, N), false, 0.01, 24, block)) {
+                assertSameFactor(outOfPlace, inPlace, "block " + block);
+                assertEquals(outOfPlace.dampAttempts(), inPlace.dampAttempts());
+                double[][] u = ReferenceGptq.upperCholeskyOfInverse(prepared(LAYER.hessian, N, inPlace.permutation(),
+                        meanDiagDamp(LAYER.hessian, N, 0.01)));
+                assertTrue(relativeError(inPlace, u) < TOLERANCE, "block " + block);
+            }
+        }
+    }
+
+    /**
+     * A retry in place needs the undamped J·H·J again after {@code spotrf} overwrote the lower triangle: it comes back
+     * from the copy in the strictly upper triangle, which this checks LAPACK left alone. 300 inputs are three tiles
+     * of the copy (the last one short); the matrix is the indefinite blockdiag([[1, 2], [2, 1]]) with a dead input,
+     * which needs eight attempts. Without the restore the seventh attempt would factor what the sixth left behind.
+     */
+    @Test
+    void aRetryInPlaceFindsTheUndampedMatrixAgain() {
+        int n = 300;
+        float[] h = new float[n * n];
+        for (int b = 0; b < n; b += 2) {
+            h[b * n + b] = 1f;
+            h[(b + 1) * n + b + 1] = 1f;
+            h[b * n + b + 1] = 2f;
+            h[(b + 1) * n + b] = 2f;
+        }
+        h[4 * n + 4] = 0f;
+        h[4 * n + 5] = h[5 * n + 4] = 0f;
+        float[] lower = h.clone();
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) lower[i * n + j] = Float.NaN;
+        try (OffHeapMatrix m = OffHeapMatrix.copyOf(lower, n, n);
+             InverseHessian outOfPlace = InverseHessian.of("t", m, false, 0.01, 24, 96);
+             InverseHessian inPlace = InverseHessian.ofOwned("t", OffHeapMatrix.copyOf(lower, n, n), false, 0.01, 24, 96)) {
+            assertEquals(8, inPlace.dampAttempts());
+            assertEquals(1.28, inPlace.dampFraction(), 1e-12);
+            assertSameFactor(outOfPlace, inPlace, "retried");
+            double[][] u = ReferenceGptq.upperCholeskyOfInverse(prepared(h, n, inPlace.permutation(), inPlace.dampAbsolute()));
+            assertTrue(relativeError(inPlace, u) < TOLERANCE);
+        }
+    }
+
+    /** The copy between the triangles against its definition, both ways, at three tiles; the diagonal stays put. */
+    @Test
+    void theMirrorCopiesOneStrictTriangleOntoTheOther() {
+        int n = 300;
+        float[] a = new float[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i * n + j] = i * 1000f + j;
+        try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
+            InverseHessian.mirror(m, true);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    float want = j <= i ? i * 1000f + j : j * 1000f + i;
+                    assertEquals(want, m.get(i, j), "lower to upper [" + i + "][" + j + "]");
+                }
+            }
+        }
+        try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
+            InverseHessian.mirror(m, false);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    float want = j >= i ? i * 1000f + j : j * 1000f + i;
+                    assertEquals(want, m.get(i, j), "upper to lower [" + i + "][" + j + "]");
+                }
+            }
+        }
+    }
 }

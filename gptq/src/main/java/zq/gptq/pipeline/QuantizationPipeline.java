@@ -356,9 +356,7 @@ public final class QuantizationPipeline implements AutoCloseable {
 
     private InverseHessian timedFactor(GptqSolver solver, InputGroup g, Hessian h) {
         try (var t = times.time(Phase.SOLVE)) {
-            try (OffHeapMatrix lower = h.take()) {
-                return solver.factor(g.linears().get(0).prefix(), lower);
-            }
+            return solver.factor(g.linears().get(0).prefix(), h.take()); // the factor is made in the Hessian's memory
         }
     }
 
