@@ -244,13 +244,7 @@ class GptqSolverTest {
         // definite only for f > 1, so the doubling sequence 0.01·2^k first succeeds at k = 7 (f = 1.28).
         int in = 16;
         int out = 8;
-        float[] h = new float[in * in];
-        for (int b = 0; b < in; b += 2) {
-            h[b * in + b] = 1f;
-            h[(b + 1) * in + b + 1] = 1f;
-            h[b * in + b + 1] = 2f;
-            h[(b + 1) * in + b] = 2f;
-        }
+        float[] h = InverseHessianTest.indefinitePairs(in);
         float[] w = new Layers(3, out, in, 4).weight;
         // asym: no grid value sits exactly on a rounding tie, so float32 and float64 take the same codes
         GptqConfig cfg = new GptqConfig(4, -1, false, false, false, 0.01, 128, false);

@@ -124,10 +124,8 @@ class InverseHessianTest {
         }
     }
 
-    /** blockdiag([[1, 2], [2, 1]]) is indefinite (eigenvalues 3, −1): only damp fraction 1.28 = 0.01·2⁷ makes it definite. */
-    @Test
-    void aHessianThatNeedsExtraDampingIsFactoredAtTheRaisedDamping() {
-        int n = 16;
+    /** blockdiag([[1, 2], [2, 1]], …) of even width n, row-major: mean(diag) 1, eigenvalues 3 and −1. */
+    static float[] indefinitePairs(int n) {
         float[] h = new float[n * n];
         for (int b = 0; b < n; b += 2) {
             h[b * n + b] = 1f;
@@ -135,6 +133,14 @@ class InverseHessianTest {
             h[b * n + b + 1] = 2f;
             h[(b + 1) * n + b] = 2f;
         }
+        return h;
+    }
+
+    /** blockdiag([[1, 2], [2, 1]]) is indefinite (eigenvalues 3, −1): only damp fraction 1.28 = 0.01·2⁷ makes it definite. */
+    @Test
+    void aHessianThatNeedsExtraDampingIsFactoredAtTheRaisedDamping() {
+        int n = 16;
+        float[] h = indefinitePairs(n);
         h[4 * n + 4] = 0f; // a dead input too: its diagonal becomes 1 before damping
         h[4 * n + 5] = h[5 * n + 4] = 0f;
         try (InverseHessian f = InverseHessian.of("t", h, n, true, 0.01, 24, 6)) {
@@ -280,13 +286,7 @@ class InverseHessianTest {
     @Test
     void aRetryInPlaceFindsTheUndampedMatrixAgain() {
         int n = 300;
-        float[] h = new float[n * n];
-        for (int b = 0; b < n; b += 2) {
-            h[b * n + b] = 1f;
-            h[(b + 1) * n + b + 1] = 1f;
-            h[b * n + b + 1] = 2f;
-            h[(b + 1) * n + b] = 2f;
-        }
+        float[] h = indefinitePairs(n);
         h[4 * n + 4] = 0f;
         h[4 * n + 5] = h[5 * n + 4] = 0f;
         float[] lower = h.clone();
