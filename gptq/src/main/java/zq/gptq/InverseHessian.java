@@ -78,45 +78,29 @@ public final class InverseHessian implements AutoCloseable {
 
     /**
      * As {@link #of(String, float[], int, boolean, double, int, int)}, from H's lower triangle (diagonal included) in
-     * native memory, as the CPU accumulator leaves it: its upper triangle is never read, and H never needs a copy on
-     * the Java heap (0.7 GB at 7B's intermediate width).
-     *
-     * @param lower H's lower triangle, n×n; not modified
-     */
-    public static InverseHessian of(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent, int maxAttempts,
-                                    int blockColumns) {
-        return factor(layer, lower, false, descAct, dampPercent, maxAttempts, blockColumns);
-    }
-
-    /**
-     * As {@link #of(String, OffHeapMatrix, boolean, double, int, int)}, but {@code lower} is handed over: without
-     * act-order the factorisation runs in its own memory, so H and its factor are never native at once (at 7B's
-     * intermediate width that was 0.65 GB on top of the native peak, docs/memory.md). A retry at higher damping needs
-     * the undamped J·H·J again; it is kept in the strictly upper triangle, which neither LAPACK's {@code spotrf} nor
-     * the steps after it read or write ({@code aRetryInPlaceFindsTheUndampedMatrixAgain} checks both). With act-order
-     * the gather needs H whole while it writes, so the factor gets memory of its own and {@code lower} is closed.
+     * native memory, as the CPU accumulator leaves it, which is handed over: its upper triangle is never read, and H
+     * never needs a copy on the Java heap (0.7 GB at 7B's intermediate width). Without act-order the factorisation
+     * runs in H's own memory, so H and its factor are never native at once (0.65 GB more at the native peak,
+     * docs/memory.md); a retry at higher damping then finds the undamped J·H·J in the strictly upper triangle, which
+     * neither LAPACK's {@code spotrf} nor the steps after it read or write. With act-order the gather needs H whole
+     * while it writes, so the factor gets memory of its own and {@code lower} is closed.
      *
      * @param lower H's lower triangle, n×n; owned by the result from here on (closed on failure)
      */
     public static InverseHessian ofOwned(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent,
                                          int maxAttempts, int blockColumns) {
-        return factor(layer, lower, true, descAct, dampPercent, maxAttempts, blockColumns);
-    }
-
-    private static InverseHessian factor(String layer, OffHeapMatrix lower, boolean owned, boolean descAct,
-                                         double dampPercent, int maxAttempts, int blockColumns) {
         try {
-            InverseHessian h = factorChecked(layer, lower, owned, descAct, dampPercent, maxAttempts, blockColumns);
-            if (owned && h.factor != lower) lower.close();
+            InverseHessian h = factor(layer, lower, descAct, dampPercent, maxAttempts, blockColumns);
+            if (h.factor != lower) lower.close();
             return h;
         } catch (RuntimeException e) {
-            if (owned) lower.close();
+            lower.close();
             throw e;
         }
     }
 
-    private static InverseHessian factorChecked(String layer, OffHeapMatrix lower, boolean owned, boolean descAct,
-                                                double dampPercent, int maxAttempts, int blockColumns) {
+    private static InverseHessian factor(String layer, OffHeapMatrix lower, boolean descAct, double dampPercent,
+                                         int maxAttempts, int blockColumns) {
         long t0 = System.nanoTime();
         if (blockColumns <= 0) throw new IllegalArgumentException(layer + ": block of " + blockColumns + " columns");
         int n = lower.rows();
@@ -140,64 +124,37 @@ public final class InverseHessian implements AutoCloseable {
             throw new IllegalArgumentException(layer + ": mean(diag H) = " + meanDiag + "; a Hessian of layer inputs has a positive diagonal");
         }
         int[] perm = descAct ? descendingOrder(diag) : IntStream.range(0, n).toArray();
-        boolean identity = true;
-        for (int i = 0; i < n && identity; i++) identity = perm[i] == i;
-        if (owned && identity) {
-            return factorInPlace(layer, lower, dead, deadCount, diag, meanDiag, dampPercent, maxAttempts, blockColumns, t0);
-        }
-        OffHeapMatrix factor = OffHeapMatrix.uninitialized(n, n); // its lower triangle is loaded below, the rest never read
+        boolean inPlace = true;
+        for (int i = 0; i < n && inPlace; i++) inPlace = perm[i] == i;
+        // in place: only the lower triangle is ever factored, the rest is the retry's copy; otherwise never read
+        OffHeapMatrix factor = inPlace ? lower : OffHeapMatrix.uninitialized(n, n);
         try {
+            if (inPlace) {
+                reflectLower(factor); // the lower triangle is now J·H·J's; the upper one holds whatever H's did, moved
+                mirror(factor, true);
+            }
             double fraction = dampPercent;
             for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {
                 float damp = (float) (fraction * meanDiag);
-                loadReversedLower(lower, perm, dead, damp, factor);
+                if (!inPlace) gatherReversedLower(lower, perm, factor);
+                else if (attempt > 1) mirror(factor, false);
+                for (int i = 0; i < n; i++) factor.set(i, i, diag[perm[n - 1 - i]] + damp);
                 if (Lapack.choleskyLower(factor) == 0 && positiveFiniteDiagonal(factor, 0, n)) {
-                    reflectLower(factor); // Rᵀ
+                    reflectLower(factor); // Rᵀ; a copy above the diagonal is reflected onto the upper triangle again
                     if (invertDiagonalBlocks(factor, blockColumns)) {
                         carryPanels(factor, blockColumns);
                         return new InverseHessian(n, dead, deadCount, perm, fraction, damp, attempt,
                                 (System.nanoTime() - t0) / 1e9, blockColumns, factor);
                     }
+                    if (inPlace) reflectLower(factor); // the copy back where the retry reads it
                 }
             }
             throw new IllegalArgumentException(layer + ": H + damp·I is not positive definite even at damp_percent "
                     + fraction / 2 + " (" + maxAttempts + " attempts); the Hessian is not a Gram matrix");
         } catch (RuntimeException e) {
-            factor.close();
+            if (factor != lower) factor.close();
             throw e;
         }
-    }
-
-    /**
-     * The factorisation in H's own memory, without act-order: J·H·J by reflecting H's lower triangle in the
-     * anti-diagonal in place, a copy of it in the strictly upper triangle for retries, then as {@link #factorChecked}.
-     * The same values reach {@code spotrf} as from the out-of-place load, so the factor is the same to the bit.
-     *
-     * @param diag H's diagonal with dead inputs set to 1
-     */
-    private static InverseHessian factorInPlace(String layer, OffHeapMatrix m, boolean[] dead, int deadCount, float[] diag,
-                                                double meanDiag, double dampPercent, int maxAttempts, int blockColumns,
-                                                long t0) {
-        int n = m.rows();
-        reflectLower(m); // the lower triangle is now J·H·J's; the upper one holds whatever H's did, moved
-        mirror(m, true);
-        double fraction = dampPercent;
-        for (int attempt = 1; attempt <= maxAttempts; attempt++, fraction *= 2) {
-            float damp = (float) (fraction * meanDiag);
-            if (attempt > 1) mirror(m, false);
-            for (int i = 0; i < n; i++) m.set(i, i, diag[n - 1 - i] + damp);
-            if (Lapack.choleskyLower(m) == 0 && positiveFiniteDiagonal(m, 0, n)) {
-                reflectLower(m); // Rᵀ; the copy above the diagonal is reflected too, onto the upper triangle again
-                if (invertDiagonalBlocks(m, blockColumns)) {
-                    carryPanels(m, blockColumns);
-                    return new InverseHessian(n, dead, deadCount, IntStream.range(0, n).toArray(), fraction, damp, attempt,
-                            (System.nanoTime() - t0) / 1e9, blockColumns, m);
-                }
-                reflectLower(m); // the copy back where the retry reads it
-            }
-        }
-        throw new IllegalArgumentException(layer + ": H + damp·I is not positive definite even at damp_percent "
-                + fraction / 2 + " (" + maxAttempts + " attempts); the Hessian is not a Gram matrix");
     }
 
     /**
@@ -268,58 +225,20 @@ public final class InverseHessian implements AutoCloseable {
     }
 
     /**
-     * The lower triangle of J·Hp·J, Hp[i][j] = H[perm i][perm j] with dead diagonals 1 and {@code damp} on the
-     * diagonal, read from H's lower triangle. Without a permutation that is H's lower triangle reflected in the
-     * anti-diagonal (J·H·J at (a, b) is H[n−1−b][n−1−a], {@link #antiTransposeLower}); with one, a gather of H[max][min].
+     * The strictly lower triangle of J·Hp·J, Hp[i][j] = H[perm i][perm j], gathered from H's lower triangle as
+     * H[max][min] (the caller sets the diagonal).
      */
-    private static void loadReversedLower(OffHeapMatrix lower, int[] perm, boolean[] dead, float damp, OffHeapMatrix factor) {
+    private static void gatherReversedLower(OffHeapMatrix lower, int[] perm, OffHeapMatrix factor) {
         int n = lower.rows();
-        boolean identity = true;
-        for (int i = 0; i < n && identity; i++) identity = perm[i] == i;
-        if (identity) {
-            antiTransposeLower(lower, factor);
-        } else {
-            IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(band -> {
-                float[] row = new float[n];
-                for (int i = band * TILE; i < Math.min(n, (band + 1) * TILE); i++) {
-                    int pi = perm[n - 1 - i];
-                    for (int j = 0; j < i; j++) {
-                        int pj = perm[n - 1 - j];
-                        row[j] = pi >= pj ? lower.get(pi, pj) : lower.get(pj, pi);
-                    }
-                    factor.writeRow(i, 0, row, 0, i + 1);
+        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(band -> {
+            float[] row = new float[n];
+            for (int i = band * TILE; i < Math.min(n, (band + 1) * TILE); i++) {
+                int pi = perm[n - 1 - i];
+                for (int j = 0; j < i; j++) {
+                    int pj = perm[n - 1 - j];
+                    row[j] = pi >= pj ? lower.get(pi, pj) : lower.get(pj, pi);
                 }
-            });
-        }
-        for (int i = 0; i < n; i++) {
-            int p = perm[n - 1 - i];
-            factor.set(i, i, (dead[p] ? 1f : lower.get(p, p)) + damp);
-        }
-    }
-
-    /**
-     * dst[a][b] = src[n−1−b][n−1−a] for every a ≥ b: the anti-diagonal reflection maps the lower triangle onto
-     * itself, so src's strictly upper triangle is never read. Out of place, one read and one write of each tile:
-     * copying the triangle and then reflecting it in place ({@link #reflectLower}) passed over it three times. At
-     * n = 13056 alone on the machine that took 0.38 s against this one's 0.16 s; inside the 7B benchmark, where fresh
-     * pages and the other work compete, the load had been 1.3 s per layer of its 5.2 s of factorisations.
-     */
-    static void antiTransposeLower(OffHeapMatrix src, OffHeapMatrix dst) {
-        int n = src.rows();
-        IntStream.range(0, (n + TILE - 1) / TILE).parallel().forEach(ti -> {
-            int i0 = ti * TILE;
-            int ri = Math.min(TILE, n - i0);
-            float[] tile = new float[TILE * TILE];
-            for (int j0 = 0; j0 <= i0; j0 += TILE) {
-                int rj = Math.min(TILE, n - j0);
-                // dst rows [i0, i0+ri) x cols [j0, j0+rj) come from src rows [n-j0-rj, n-j0) x cols [n-i0-ri, n-i0)
-                float[] raw = src.view(n - j0 - rj, n - i0 - ri, rj, ri).toArray();
-                for (int x = 0; x < ri; x++) {
-                    int from = ri - 1 - x;
-                    for (int y = 0; y < rj; y++) tile[x * rj + y] = raw[(rj - 1 - y) * ri + from];
-                }
-                boolean diagonal = j0 == i0;
-                for (int x = 0; x < ri; x++) dst.writeRow(i0 + x, j0, tile, x * rj, diagonal ? x + 1 : rj);
+                if (i > 0) factor.writeRow(i, 0, row, 0, i);
             }
         });
     }

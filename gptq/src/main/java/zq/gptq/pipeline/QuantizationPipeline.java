@@ -205,8 +205,8 @@ public final class QuantizationPipeline implements AutoCloseable {
 
     /**
      * A finished Hessian (its lower triangle, native) and the tokens it averages over. The matrix is handed to the
-     * factorisation once and freed right after it (an intermediate-wide one is 0.7 GB at 7B width); close frees it if
-     * it was never factored.
+     * factorisation once, which makes its factor in the same memory or frees it (an intermediate-wide one is 0.7 GB at
+     * 7B width); close frees it if it was never factored.
      */
     private static final class Hessian implements AutoCloseable {
         private OffHeapMatrix lower;
