@@ -1,6 +1,7 @@
 package zq.gptq;
 
 import java.util.stream.IntStream;
+import zq.formats.FiniteValues;
 import zq.runtime.VectorSupport;
 import zq.runtime.linalg.Blas;
 import zq.runtime.linalg.OffHeapMatrix;
@@ -247,10 +248,10 @@ public final class GptqSolver {
             throw new IllegalArgumentException(layer + ": the Hessian was factored in blocks of " + h.blockColumns()
                     + " columns, these settings need " + outerBlock(in));
         }
-        for (int i = 0; i < weight.length; i++) {
-            if (!Float.isFinite(weight[i])) {
-                throw new IllegalArgumentException(layer + ": weight holds " + weight[i] + " at [" + (i / in) + "][" + (i % in) + "]");
-            }
+        // in parallel pieces: one serial pass over a 7B layer's 200 M weights was about 0.3 s of every layer
+        int bad = FiniteValues.firstNonFinite(weight);
+        if (bad >= 0) {
+            throw new IllegalArgumentException(layer + ": weight holds " + weight[bad] + " at [" + (bad / in) + "][" + (bad % in) + "]");
         }
     }
 

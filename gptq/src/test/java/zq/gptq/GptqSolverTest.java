@@ -283,6 +283,19 @@ class GptqSolverTest {
         IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
                 () -> s.quantize("l", LAYER.weight, OUT, IN, h));
         assertTrue(nan.getMessage().contains("Hessian holds NaN at [3][7]"), nan.getMessage());
+        // more weights than one piece of the parallel check (2^20): the first bad one in row-major order is named
+        int wideOut = 1024, wideIn = 1536;
+        float[] identity = new float[wideIn * wideIn];
+        for (int i = 0; i < wideIn; i++) identity[i * wideIn + i] = 1f;
+        float[] wide = new float[wideOut * wideIn];
+        wide[1000 * wideIn + 3] = Float.NaN;
+        IllegalArgumentException late = assertThrows(IllegalArgumentException.class,
+                () -> s.quantize("l", wide, wideOut, wideIn, identity));
+        assertTrue(late.getMessage().contains("weight holds NaN at [1000][3]"), late.getMessage());
+        wide[5 * wideIn + 9] = Float.NEGATIVE_INFINITY;
+        IllegalArgumentException first = assertThrows(IllegalArgumentException.class,
+                () -> s.quantize("l", wide, wideOut, wideIn, identity));
+        assertTrue(first.getMessage().contains("weight holds -Infinity at [5][9]"), first.getMessage());
         float[] neg = new float[IN * IN];
         for (int i = 0; i < IN; i++) neg[i * IN + i] = -1f;
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,

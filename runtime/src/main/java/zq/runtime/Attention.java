@@ -155,12 +155,10 @@ public final class Attention {
         int first = (int) Math.max(0, (long) position - slidingWindow + 1);
         float max = Float.NEGATIVE_INFINITY;
         for (int i = first; i <= position; i++) max = Math.max(max, s[off + i]);
+        int i0 = VectorSupport.AVAILABLE ? VectorKernels.expShifted(s, off + first, off + position + 1, max) - off : first;
+        for (int i = i0; i <= position; i++) s[off + i] = FloatExp.exp(s[off + i] - max);
         double sum = 0;
-        for (int i = first; i <= position; i++) {
-            float e = FloatExp.exp(s[off + i] - max);
-            s[off + i] = e;
-            sum += e;
-        }
+        for (int i = first; i <= position; i++) sum += s[off + i];
         for (int i = first; i <= position; i++) s[off + i] = (float) (s[off + i] / sum);
         for (int i = 0; i < first; i++) s[off + i] = 0f;
         for (int i = position + 1; i < len; i++) s[off + i] = 0f;

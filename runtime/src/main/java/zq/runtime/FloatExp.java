@@ -13,12 +13,16 @@ package zq.runtime;
 public final class FloatExp {
     private FloatExp() {}
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    // package-private: VectorKernels.exp repeats these steps lane by lane
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     /** Above this, e^x overflows fp32; below the other bound it rounds to zero. */
-    private static final float OVERFLOW = 88.72283935546875f, UNDERFLOW = -103.972084045410f;
+    static final float OVERFLOW = 88.72283935546875f, UNDERFLOW = -103.972084045410f;
     /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to an integer held in the low mantissa bits. */
-    private static final float ROUNDER = 12582912f;
+    static final float ROUNDER = 12582912f;
+    /** Cephes' expf polynomial, highest degree first. */
+    static final float P0 = 1.9875691500E-4f, P1 = 1.3981999507E-3f, P2 = 8.3334519073E-3f, P3 = 4.1665795894E-2f,
+            P4 = 1.6666665459E-1f, P5 = 5.0000001201E-1f;
 
     public static float exp(float x) {
         if (!(x < OVERFLOW)) return x > 0 ? Float.POSITIVE_INFINITY : x; // +∞ or NaN (x == OVERFLOW itself overflows)
@@ -28,12 +32,12 @@ public final class FloatExp {
         float nf = shifted - ROUNDER;
         float r = x - nf * LN2_HI;
         r = r - nf * LN2_LO;
-        float p = 1.9875691500E-4f;
-        p = p * r + 1.3981999507E-3f;
-        p = p * r + 8.3334519073E-3f;
-        p = p * r + 4.1665795894E-2f;
-        p = p * r + 1.6666665459E-1f;
-        p = p * r + 5.0000001201E-1f;
+        float p = P0;
+        p = p * r + P1;
+        p = p * r + P2;
+        p = p * r + P3;
+        p = p * r + P4;
+        p = p * r + P5;
         p = p * (r * r) + r + 1f;
         int n1 = n >> 1, n2 = n - n1; // each within the normal exponents for every n in range
         return p * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n2 + 127) << 23);

@@ -182,9 +182,15 @@ public final class LayerSteps {
 
     /** {@code gate ← silu(gate) · up}, silu(g) = g / (1 + e^−g), in fp32 as PyTorch computes it. */
     static void swiGlu(float[] gate, float[] up) {
+        swiGlu(gate, up, VectorSupport.AVAILABLE);
+    }
+
+    /** As {@link #swiGlu(float[], float[])}, on the Vector API or not (tests run both); the same bits either way. */
+    static void swiGlu(float[] gate, float[] up, boolean vectorized) {
         int pieces = (gate.length + PIECE - 1) / PIECE;
         IntStream.range(0, pieces).parallel().forEach(p -> {
-            for (int i = p * PIECE, end = Math.min(gate.length, i + PIECE); i < end; i++) {
+            int from = p * PIECE, end = Math.min(gate.length, from + PIECE);
+            for (int i = vectorized ? VectorKernels.swiGlu(gate, up, from, end) : from; i < end; i++) {
                 float g = gate[i];
                 gate[i] = g / (1f + FloatExp.exp(-g)) * up[i];
             }

@@ -167,4 +167,51 @@ final class VectorKernels {
         IntVector q = j == 7 ? w.lanewise(VectorOperators.LSHR, 28) : w.and(15 << (4 * j));
         return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
+
+    /**
+     * {@link FloatExp#exp} in every lane, each step rounded as the scalar code rounds it (no fused multiply-add), so
+     * the same bits; lanes out of the scalar code's range get what its early returns give (+∞, NaN as it came, 0).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector shifted = x.mul(FloatExp.LOG2E).add(FloatExp.ROUNDER);
+        IntVector n = shifted.reinterpretAsInts().sub(0x4B400000);
+        FloatVector nf = shifted.sub(FloatExp.ROUNDER);
+        FloatVector r = x.sub(nf.mul(FloatExp.LN2_HI));
+        r = r.sub(nf.mul(FloatExp.LN2_LO));
+        FloatVector p = r.mul(FloatExp.P0).add(FloatExp.P1);
+        p = p.mul(r).add(FloatExp.P2);
+        p = p.mul(r).add(FloatExp.P3);
+        p = p.mul(r).add(FloatExp.P4);
+        p = p.mul(r).add(FloatExp.P5);
+        p = p.mul(r.mul(r)).add(r).add(1f);
+        IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+        IntVector n2 = n.sub(n1);
+        FloatVector e = p.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        e = e.blend(0f, x.compare(VectorOperators.LE, FloatExp.UNDERFLOW));
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GE, FloatExp.OVERFLOW));
+        return e.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** Lanes per {@link #exp} call: the loops below leave the last {@code length % lanes} elements to the caller. */
+    static int floatLanes() {
+        return S.L;
+    }
+
+    /** {@code gate[i] ← gate[i] / (1 + e^−gate[i]) · up[i]} for i in [from, to − (to − from) % lanes), as LayerSteps.swiGlu. */
+    static int swiGlu(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        for (; i + S.L <= to; i += S.L) {
+            FloatVector g = FloatVector.fromArray(S.F, gate, i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S.F, up, i)).intoArray(gate, i);
+        }
+        return i;
+    }
+
+    /** {@code s[i] ← e^(s[i] − max)} for i in [from, to − (to − from) % lanes), as Attention's softmax; returns where it stopped. */
+    static int expShifted(float[] s, int from, int to, float max) {
+        int i = from;
+        for (; i + S.L <= to; i += S.L) exp(FloatVector.fromArray(S.F, s, i).sub(max)).intoArray(s, i);
+        return i;
+    }
 }
