@@ -124,6 +124,13 @@ class InverseHessianTest {
         }
     }
 
+    /** n × n, row-major, element [i][j] = 1000·i + j: every element tells where it came from (exact in fp32 for n ≤ 1000). */
+    static float[] numbered(int n) {
+        float[] a = new float[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i * n + j] = i * 1000f + j;
+        return a;
+    }
+
     /** blockdiag([[1, 2], [2, 1]], …) of even width n, row-major: mean(diag) 1, eigenvalues 3 and −1. */
     static float[] indefinitePairs(int n) {
         float[] h = new float[n * n];
@@ -227,8 +234,7 @@ class InverseHessianTest {
     @Test
     void theReflectionIsTheDefinitionAndItsOwnInverse() {
         int n = 300;
-        float[] a = new float[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i * n + j] = i * 1000f + j;
+        float[] a = numbered(n);
         try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
             InverseHessian.reflectLower(m);
             for (int i = 0; i < n; i++) {
@@ -265,8 +271,7 @@ class InverseHessianTest {
     @Test
     void theMirrorCopiesOneStrictTriangleOntoTheOther() {
         int n = 300;
-        float[] a = new float[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i * n + j] = i * 1000f + j;
+        float[] a = numbered(n);
         try (OffHeapMatrix m = OffHeapMatrix.copyOf(a, n, n)) {
             InverseHessian.mirror(m, true);
             for (int i = 0; i < n; i++) {
